@@ -1,0 +1,92 @@
+"""The public API: `parse(path) -> Report`. The CLI and every output are thin layers over this."""
+
+from __future__ import annotations
+
+import os
+
+from extractor.checks import run_checks
+from extractor.document import Document
+from extractor.interpret import interpret
+from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
+from extractor.meta import find_agency_year
+from extractor.readers import read
+from extractor.report import Finding, Report, Section
+
+TABLE_NAMES = {"t2": ("表二", "主动公开政府信息情况", "active"), "t3": ("表三", "收到和处理政府信息公开申请情况", "requests"), "t4": ("表四", "政府信息公开行政复议、行政诉讼情况", "review")}
+
+
+def parse(path: str | os.PathLike) -> Report:
+    """Read a report file of any supported format and return its Report (raises ReadError)."""
+    return parse_document(read(os.fspath(path)))
+
+
+def parse_document(doc: Document) -> Report:
+    from extractor import PARSER_VERSION
+
+    layout = locate(doc)
+    tables = interpret(layout)
+    agency, year = find_agency_year(layout.rows, doc.path)
+    report = Report(
+        path=doc.path,
+        sha256=doc.sha256,
+        format=doc.format,
+        pages=doc.pages,
+        agency=agency,
+        year=year,
+        parser_version=PARSER_VERSION,
+    )
+    report.sections = _sections(layout)
+    findings: list[Finding] = []
+    for code in SECTION_ORDER:
+        if code not in layout.sections:
+            findings.append(
+                Finding(
+                    rule="structure.missing_section",
+                    severity="error",
+                    message=f"缺少第{standard_heading(code)[0]}部分「{standard_heading(code)}」",
+                    section=code,
+                )
+            )
+    for key, result in tables.items():
+        name, title, section = TABLE_NAMES[key]
+        if result.empty:
+            findings.append(
+                Finding(
+                    rule="structure.empty_table",
+                    severity="error",
+                    message=f"{name}（{title}）未填写：所有数值单元格均为空",
+                    section=section,
+                    page=result.cells[0].page if result.cells else None,
+                )
+            )
+            continue
+        if not result.cells:
+            findings.append(
+                Finding(
+                    rule="structure.missing_table",
+                    severity="error",
+                    message=f"未找到{name}（{title}）的数据",
+                    section=section,
+                )
+            )
+            continue
+        report.cells.extend(result.cells)
+        findings.extend(result.findings)
+    report.template = tables["t2"].template or tables["t3"].template
+    if report.template is None and report.cells:
+        report.template = "2021" if tables["t3"].template == "2021" else None
+    findings.extend(run_checks(report))
+    findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
+    report.findings = findings
+    return report
+
+
+def _sections(layout: Layout) -> list[Section]:
+    out = []
+    for code in SECTION_ORDER:
+        hit = layout.sections.get(code)
+        if hit:
+            out.append(Section(code=code, heading=hit.heading, page=hit.page, found=True))
+        else:
+            out.append(Section(code=code, heading=standard_heading(code), page=None, found=False))
+    return out

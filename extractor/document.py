@@ -1,0 +1,75 @@
+"""The format-neutral document model every reader produces.
+
+A `Document` is a list of blocks in reading order. A block is either a `Paragraph` (one line or
+paragraph of running text) or a `Grid` (a table: rows x columns of slots). Readers resolve merged
+cells: a merged cell's text sits in its top-left slot, the slots it covers hold `None`, and the span
+is kept in `Grid.spans`. Nothing here knows about annual reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass
+class Paragraph:
+    text: str
+    page: int | None = None
+    bbox: BBox | None = None
+
+
+@dataclass
+class Grid:
+    """A table as read: `rows[r][c]` is the cell text, `None` where a merged cell covers the slot."""
+
+    rows: list[list[str | None]]
+    page: int | None = None
+    bbox: BBox | None = None
+    # (row, col) of a top-left slot -> (rowspan, colspan), only for merged cells
+    spans: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    # page of each row when a grid runs over several pages (None: all on `page`)
+    row_pages: list[int | None] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def page_of_row(self, index: int) -> int | None:
+        if self.row_pages and index < len(self.row_pages):
+            return self.row_pages[index]
+        return self.page
+
+
+Block = Paragraph | Grid
+
+
+@dataclass
+class Document:
+    path: str
+    format: str  # pdf | docx | text | html | doc | image-pdf
+    blocks: list[Block] = field(default_factory=list)
+    pages: int | None = None
+    sha256: str = ""
+    notes: list[str] = field(default_factory=list)  # reader remarks worth a finding (e.g. OCR used)
+
+    def paragraphs(self) -> Iterator[Paragraph]:
+        return (b for b in self.blocks if isinstance(b, Paragraph))
+
+    def grids(self) -> Iterator[Grid]:
+        return (b for b in self.blocks if isinstance(b, Grid))
+
+    @property
+    def text(self) -> str:
+        """All paragraph text, for callers that only want prose."""
+        return "\n".join(p.text for p in self.paragraphs())
+
+
+class ReadError(Exception):
+    """A file that cannot be read; the message is one line naming the reason."""

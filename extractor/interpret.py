@@ -1,0 +1,388 @@
+"""Interpret: turn the rows of each table region into coded cells.
+
+Rows are matched by their labels, never by position alone, so a missing, repeated or reordered row
+does not shift the others. Position is used only where the labels are gone: 表四's fifteen fixed
+slots, and 表三 value rows whose labels were lost in conversion, which are placed into the template
+slots left free between their labelled neighbours — and only when their count fits exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.labels import (
+    cell_catalogue,
+    t2_columns,
+    t2_ignored_rows,
+    t2_rows,
+    t3_groups,
+    t3_row_label,
+    t3_rows,
+    t3_sequence,
+    vocabulary,
+)
+from extractor.locate import Layout, Row
+from extractor.report import Cell, Finding
+from extractor.textnorm import clean, norm
+from extractor.values import parse_value
+
+T3_WIDTH = 7
+T4_WIDTH = 15
+GAP_FILL_CONFIDENCE = 0.8
+
+
+@dataclass
+class SplitRow:
+    """A row cut into its label part and its value part."""
+
+    row: Row
+    label: str
+    values: list[str]
+    loose: bool  # values came from splitting a text line on spaces (blank cells are lost)
+
+
+@dataclass
+class TableResult:
+    table: str
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    template: str | None = None
+    found: bool = False
+    empty: bool = False
+
+
+def split_row(row: Row) -> SplitRow:
+    cells = row.cells
+    if len(cells) == 1:
+        tokens = cells[0].split()
+        values: list[str] = []
+        while tokens and parse_value(tokens[-1]).ok:
+            values.insert(0, tokens.pop())
+        return SplitRow(row, " ".join(tokens), values, loose=True)
+    last_label = -1
+    for i, cell in enumerate(cells):
+        if cell and not parse_value(cell).ok:
+            last_label = i
+    label = " ".join(c for c in cells[: last_label + 1] if c)
+    return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False)
+
+
+def _trim(values: list[str], width: int) -> list[str]:
+    """Drop blank cells at the ends (trailing first) while there are more cells than the table has columns."""
+    out = list(values)
+    while len(out) > width and out and not out[-1].strip():
+        out.pop()
+    while len(out) > width and out and not out[0].strip():
+        out.pop(0)
+    return out
+
+
+def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0) -> Cell:
+    value = parse_value(raw)
+    return Cell(
+        code=code,
+        value=value.number,
+        raw=raw,
+        page=row.page,
+        confidence=round(min(confidence, value.confidence) if value.ok else 0.0, 3),
+        label=clean(label),
+    )
+
+
+def _all_blank(cells: list[Cell]) -> bool:
+    return bool(cells) and all(not c.raw.strip() for c in cells)
+
+
+# ---------------------------------------------------------------------------------------------- 表二
+
+
+def interpret_t2(rows: list[Row]) -> TableResult:
+    result = TableResult("t2")
+    catalogue = cell_catalogue()
+    vocab = vocabulary()["t2"]
+    header: list[str] | None = None
+    seen_columns: set[str] = set()
+    pending: list[tuple[str, SplitRow, float]] = []  # (row key, split row, match score)
+    headers_for: dict[int, list[str] | None] = {}
+    for row in rows:
+        split = split_row(row)
+        numbers = [v for v in split.values if parse_value(v).ok and v.strip()]
+        columns = [key for _, key in t2_columns().find_all(split.label + " ".join(split.values))]
+        if columns and not numbers:
+            header = columns
+            seen_columns.update(columns)
+            result.found = True
+            continue
+        if not split.label or t2_ignored_rows().match(split.label, fuzzy=False):
+            continue
+        match = t2_rows().match(split.label, fuzzy=len(norm(split.label)) >= 5)
+        if match is None or not split.values:
+            continue
+        result.found = True
+        pending.append((match.key, split, match.score))
+        headers_for[len(pending) - 1] = header
+    template = None
+    if seen_columns & set(vocab["template_columns"]["2021"]):
+        template = "2021"
+    elif seen_columns & set(vocab["template_columns"]["2019"]):
+        template = "2019"
+    result.template = template
+    done: set[str] = set()
+    for i, (key, split, score) in enumerate(pending):
+        header_cols = headers_for[i]
+        columns = header_cols if header_cols and all(f"t2.{key}.{c}" in catalogue for c in header_cols) else None
+        confidence = score
+        if columns is None:
+            defaults = vocab["default_columns"].get(template or "2021", {})
+            columns = defaults.get(key)
+            confidence = min(confidence, 0.7)
+            if columns is None:
+                continue
+        values = _trim(split.values, len(columns))
+        if len(values) < len(columns):
+            confidence = min(confidence, 0.5)
+            result.findings.append(
+                Finding(
+                    rule="structure.incomplete_row",
+                    severity="warning",
+                    message=f"表二「{clean(split.label)}」只读到 {len(values)} 个数值，应有 {len(columns)} 个；按从左到右对应，请核对",
+                    codes=[f"t2.{key}.{c}" for c in columns],
+                    section="active",
+                    page=split.row.page,
+                )
+            )
+        for col, raw in zip(columns, values, strict=False):
+            code = f"t2.{key}.{col}"
+            if code in done or code not in catalogue:
+                continue
+            done.add(code)
+            result.cells.append(_cell(code, raw, split.row, split.label, confidence))
+    if result.cells and _all_blank(result.cells):
+        result.empty = True
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- 表三
+
+
+def _t3_value_rows(rows: list[Row]) -> list[tuple[SplitRow, str | None, float]]:
+    """Rows of 表三 that carry values, with the row code their label names (None when unlabelled)."""
+    out = []
+    for row in rows:
+        split = split_row(row)
+        values = _trim(split.values, T3_WIDTH)
+        if len(values) < T3_WIDTH - 1:
+            continue
+        split.values = values
+        code, score = None, 0.0
+        if split.label:
+            match = t3_rows().match(split.label)
+            if match is not None:
+                code, score = match.key, match.score
+        if code is None and not any(v.strip() for v in values):
+            continue  # a header or spacer row: nothing to place
+        out.append((split, code, score))
+    return out
+
+
+def _place_unlabelled(observed: list[tuple[SplitRow, str | None, float]], sequence: list[str]) -> dict[int, str] | None:
+    """Assign unlabelled rows to the template slots between their labelled neighbours, or None if they don't fit."""
+    position = {code: i for i, code in enumerate(sequence)}
+    labelled = {code for _, code, _ in observed if code is not None}
+    placement: dict[int, str] = {}
+    run: list[int] = []
+    previous = -1
+    for k, (_, code, _) in enumerate([*observed, (None, "__end__", 0.0)]):
+        if code is None:
+            run.append(k)
+            continue
+        nxt = position.get(code, len(sequence)) if code != "__end__" else len(sequence)
+        if code != "__end__" and code not in position:
+            return None  # a labelled row of the other template: this sequence is the wrong one
+        if run:
+            free = [c for c in sequence[previous + 1 : nxt] if c not in labelled]
+            if nxt <= previous or len(free) != len(run):
+                return None
+            placement.update(dict(zip(run, free, strict=True)))
+            run = []
+        previous = max(previous, nxt)
+    return placement
+
+
+def interpret_t3(rows: list[Row], template_hint: str | None = None) -> TableResult:
+    """`template_hint` (from 表二's headers) decides which （六） rows are expected when 表三 shows neither."""
+    result = TableResult("t3")
+    observed = _t3_value_rows(rows)
+    if not observed:
+        result.found = any(t3_groups().match(r.text, fuzzy=False) for r in rows)
+        return result
+    result.found = True
+    labelled = [code for _, code, _ in observed if code]
+    split_other = any(c.startswith("other.") for c in labelled)
+    has_unlabelled = any(code is None for _, code, _ in observed)
+    template = "2021" if split_other else ("2019" if "other" in labelled else None)
+    placement: dict[int, str] = {}
+    if has_unlabelled:
+        options = [template] if template else ["2019", "2021"]
+        for option in options:
+            found = _place_unlabelled(observed, t3_sequence(option))
+            if found is not None:
+                placement, template = found, option
+                break
+        else:
+            count = sum(1 for _, code, _ in observed if code is None)
+            result.findings.append(
+                Finding(
+                    rule="structure.unplaced_rows",
+                    severity="warning",
+                    message=f"表三有 {count} 行数值缺少可识别的行标签，且无法按模板顺序确定位置，未采用",
+                    section="requests",
+                    page=next(s.row.page for s, code, _ in observed if code is None),
+                )
+            )
+    result.template = template
+    columns = vocabulary()["t3"]["columns"]
+    seen: set[str] = set()
+    for k, (split, code, score) in enumerate(observed):
+        confidence = score
+        if code is None and k in placement:
+            code, confidence = placement[k], GAP_FILL_CONFIDENCE
+        if code is None:
+            continue
+        if code in seen:
+            result.findings.append(
+                Finding(
+                    rule="structure.duplicate_row",
+                    severity="warning",
+                    message=f"表三「{t3_row_label(code)}」出现两次，只采用第一次的数值",
+                    codes=[f"t3.{code}.{c}" for c in columns],
+                    section="requests",
+                    page=split.row.page,
+                )
+            )
+            continue
+        seen.add(code)
+        values = split.values
+        if len(values) < T3_WIDTH:
+            confidence = min(confidence, 0.5)
+            result.findings.append(
+                Finding(
+                    rule="structure.incomplete_row",
+                    severity="warning",
+                    message=f"表三「{t3_row_label(code)}」只读到 {len(values)} 个数值（应有 7 个），缺少的单元格无法读取",
+                    codes=[f"t3.{code}.{c}" for c in columns[len(values) :]],
+                    section="requests",
+                    page=split.row.page,
+                )
+            )
+        label = split.label or t3_row_label(code)
+        for i, col in enumerate(columns):
+            if i < len(values):
+                result.cells.append(_cell(f"t3.{code}.{col}", values[i], split.row, label, confidence))
+            else:
+                result.cells.append(Cell(f"t3.{code}.{col}", None, "", split.row.page, 0.0, clean(label)))
+    if result.cells and _all_blank(result.cells):
+        result.empty = True
+        return result
+    _derive_other(result, seen, columns)
+    _missing_t3_rows(result, seen, template or template_hint, columns)
+    return result
+
+
+def _derive_other(result: TableResult, seen: set[str], columns: list[str]) -> None:
+    """Emit t3.other.* as the sum of the three （六） sub-rows when they are printed and the row is not."""
+    parts = ["other.no_correction", "other.unpaid_fee", "other.other"]
+    if "other" in seen or not all(p in seen for p in parts):
+        return
+    by_code = {c.code: c for c in result.cells}
+    for col in columns:
+        cells = [by_code.get(f"t3.{p}.{col}") for p in parts]
+        if any(c is None or c.value is None for c in cells):
+            value = None
+        else:
+            value = sum(c.value for c in cells)  # type: ignore[misc]
+        result.cells.append(
+            Cell(
+                code=f"t3.other.{col}",
+                value=value,
+                raw="",
+                page=cells[0].page if cells[0] else None,
+                confidence=min((c.confidence for c in cells if c), default=0.0),
+                label="（六）其他处理（三项之和）",
+                derived=True,
+            )
+        )
+
+
+def _missing_t3_rows(result: TableResult, seen: set[str], template: str | None, columns: list[str]) -> None:
+    sequence = t3_sequence(template or "2019")
+    if template is None:  # neither form of （六） printed: don't demand either
+        sequence = [c for c in sequence if c != "other"]
+    missing = [code for code in sequence if code not in seen]
+    if not missing:
+        return
+    labels = "、".join(t3_row_label(code) for code in missing)
+    result.findings.append(
+        Finding(
+            rule="structure.missing_rows",
+            severity="error",
+            message=f"表三缺少 {len(missing)} 行：{labels}",
+            codes=[f"t3.{code}.{col}" for code in missing for col in columns],
+            section="requests",
+            page=result.cells[-1].page if result.cells else None,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------- 表四
+
+
+def interpret_t4(rows: list[Row]) -> TableResult:
+    result = TableResult("t4")
+    vocab = vocabulary()["t4"]
+    codes = [f"t4.{g}.{c}" for g in vocab["groups"] for c in vocab["columns"]]
+    runs: list[tuple[str, SplitRow]] = []
+    for row in rows:
+        split = split_row(row)
+        label = norm(split.label)
+        if len(split.values) < 3 or len(label) > 12:
+            continue
+        for raw in split.values:
+            runs.append((raw, split))
+    if any(t3_groups().match(r.text, fuzzy=False) or "复议" in r.text for r in rows):
+        result.found = True
+    if not runs:
+        return result
+    result.found = True
+    exact = [s for s in {id(s): s for _, s in runs}.values() if len(_trim(s.values, T4_WIDTH)) == T4_WIDTH]
+    confidence = 1.0
+    if exact:
+        values = [(raw, exact[0]) for raw in _trim(exact[0].values, T4_WIDTH)]
+    else:
+        values = runs[:T4_WIDTH]
+        if len(runs) != T4_WIDTH:
+            confidence = 0.5
+            result.findings.append(
+                Finding(
+                    rule="structure.incomplete_row",
+                    severity="warning",
+                    message=f"表四读到 {len(runs)} 个数值（应为 15 个），按固定顺序对应，请核对",
+                    codes=codes[len(runs) :] if len(runs) < T4_WIDTH else codes,
+                    section="review",
+                    page=runs[0][1].row.page,
+                )
+            )
+    for code, (raw, split) in zip(codes, values, strict=False):
+        result.cells.append(_cell(code, raw, split.row, "", confidence))
+    if _all_blank(result.cells):
+        result.empty = True
+    return result
+
+
+def interpret(layout: Layout) -> dict[str, TableResult]:
+    t2 = interpret_t2(layout.region_rows("t2"))
+    return {
+        "t2": t2,
+        "t3": interpret_t3(layout.region_rows("t3"), template_hint=t2.template),
+        "t4": interpret_t4(layout.region_rows("t4")),
+    }

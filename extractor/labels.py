@@ -1,0 +1,171 @@
+"""Access to the label vocabulary (data/labels.toml) and the matching of printed labels against it.
+
+Matching works on normalised text (textnorm.norm). A label matches a vocabulary entry when it
+contains one of the entry's variants (the longest contained variant wins), or, failing that, when
+its text without numbering is close to a variant (difflib ratio), which absorbs typos such as
+'其他法律行政止公开'. The score says how sure the match is.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import tomllib
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from importlib import resources
+
+import regex
+
+from extractor.textnorm import norm
+
+FUZZY_THRESHOLD = 0.75
+_NUMBERING = regex.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\d{1,2}\.|[(]\d{1,2}[)])+")
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    with resources.files("extractor.data").joinpath("labels.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@functools.lru_cache(maxsize=1)
+def cell_catalogue() -> dict[str, dict[str, str]]:
+    """cells.csv as code -> row dict (table, template, group, row, column, unit)."""
+    with resources.files("extractor.data").joinpath("cells.csv").open(encoding="utf-8") as fh:
+        return {row["code"]: row for row in csv.DictReader(fh)}
+
+
+@functools.lru_cache(maxsize=1)
+def section_catalogue() -> list[dict[str, str]]:
+    with resources.files("extractor.data").joinpath("sections.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@dataclass(frozen=True)
+class Match:
+    key: str
+    score: float  # 1.0 exact containment of a full label; lower for short or fuzzy matches
+    variant: str
+
+
+class LabelSet:
+    """A set of entries (key -> label variants) that printed labels are matched against."""
+
+    def __init__(self, entries: dict[str, list[str]]):
+        self.entries = {key: sorted({norm(v) for v in variants}, key=len, reverse=True) for key, variants in entries.items()}
+        self._longest = {key: max(len(v) for v in vs) for key, vs in self.entries.items()}
+
+    def match(self, label: str, fuzzy: bool = True) -> Match | None:
+        text = norm(label)
+        if not text:
+            return None
+        best: Match | None = None
+        for key, variants in self.entries.items():
+            for variant in variants:
+                if variant in text:
+                    score = 1.0 if len(variant) >= 4 or len(text) <= len(variant) + 2 else 0.9
+                    if best is None or len(variant) > len(best.variant):
+                        best = Match(key, score, variant)
+                    break
+        if best is not None or not fuzzy:
+            return best
+        core = strip_numbering(text)
+        if len(core) < 4:
+            return None
+        scored = []
+        for key, variants in self.entries.items():
+            ratio = max(SequenceMatcher(None, core, strip_numbering(v)).ratio() for v in variants if len(v) >= 4) if any(len(v) >= 4 for v in variants) else 0.0
+            scored.append((ratio, key))
+        scored.sort(reverse=True)
+        if scored and scored[0][0] >= FUZZY_THRESHOLD:
+            runner_up = scored[1][0] if len(scored) > 1 else 0.0
+            if scored[0][0] - runner_up >= 0.08:
+                return Match(scored[0][1], round(scored[0][0], 3), "")
+        return None
+
+    def find_all(self, text: str) -> list[tuple[int, str]]:
+        """Positions of every entry found in `text` (normalised), longest variant first, no overlaps."""
+        flat = norm(text)
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, str]] = []
+        pairs = sorted(((v, k) for k, vs in self.entries.items() for v in vs), key=lambda p: -len(p[0]))
+        for variant, key in pairs:
+            for m in regex.finditer(regex.escape(variant), flat):
+                span = (m.start(), m.end())
+                if any(not (span[1] <= a or span[0] >= b) for a, b in taken):
+                    continue
+                taken.append(span)
+                found.append((m.start(), key))
+        found.sort()
+        return found
+
+
+def strip_numbering(text: str) -> str:
+    return _NUMBERING.sub("", text)
+
+
+@functools.lru_cache(maxsize=1)
+def t2_rows() -> LabelSet:
+    return LabelSet(vocabulary()["t2"]["rows"])
+
+
+@functools.lru_cache(maxsize=1)
+def t2_ignored_rows() -> LabelSet:
+    return LabelSet({"ignored": vocabulary()["t2"]["ignored_rows"]["labels"]})
+
+
+@functools.lru_cache(maxsize=1)
+def t2_columns() -> LabelSet:
+    return LabelSet(vocabulary()["t2"]["columns"])
+
+
+@functools.lru_cache(maxsize=1)
+def t3_rows() -> LabelSet:
+    return LabelSet({row["code"]: row["labels"] for row in vocabulary()["t3"]["rows"]})
+
+
+@functools.lru_cache(maxsize=1)
+def t3_groups() -> LabelSet:
+    return LabelSet({"group": vocabulary()["t3"]["groups"]["labels"]})
+
+
+def t3_sequence(template: str) -> list[str]:
+    """Row codes of 表三 in printed order for a template ('2019': single （六）; '2021': three sub-rows)."""
+    return [row["code"] for row in vocabulary()["t3"]["rows"] if row.get("template", "both") in ("both", template)]
+
+
+def t3_row_label(code: str) -> str:
+    for row in vocabulary()["t3"]["rows"]:
+        if row["code"] == code:
+            return row["labels"][0]
+    return code
+
+
+@functools.lru_cache(maxsize=1)
+def sections() -> dict[str, list[str]]:
+    return {code: [norm(t) for t in titles] for code, titles in vocabulary()["sections"].items()}
+
+
+def section_heading(code: str) -> str:
+    for row in section_catalogue():
+        if row["code"] == code:
+            return f"{row['number']}、{row['standard_heading']}"
+    return code
+
+
+@functools.lru_cache(maxsize=1)
+def table_markers() -> dict[str, list[str]]:
+    tables = vocabulary()["tables"]
+    return {t: [norm(m) for m in tables[f"{t}_markers"]] for t in ("t2", "t3", "t4")}
+
+
+@functools.lru_cache(maxsize=1)
+def table_page_vocabulary() -> tuple[str, ...]:
+    """Words whose presence on a PDF page means it may hold a statistics table (cheap pre-pass)."""
+    words = {"信息内容", "本年处理决定数量", "结果维持", "尚未审结", "申请人情况", "予以公开", "结转下年度"}
+    for markers in table_markers().values():
+        words.update(markers)
+    for row in vocabulary()["t3"]["rows"]:
+        words.add(norm(row["labels"][-1]))
+    return tuple(sorted(words))

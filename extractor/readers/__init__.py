@@ -1,0 +1,95 @@
+"""Readers: one per file format, each turns a file into a `Document` and knows nothing of reports.
+
+`read(path)` recognises the format by content (magic bytes), not by the file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+
+from extractor.document import Document, ReadError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(data: bytes, name: str = "") -> str:
+    """Return the format of a file's bytes: pdf, docx, html, text, doc, zip or unknown."""
+    head = data[:2048]
+    if head.lstrip()[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
+        return "pdf"
+    if head.startswith(OLE_MAGIC):
+        return "doc"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            import io
+
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            return "unknown"
+        if "word/document.xml" in names:
+            return "docx"
+        return "zip"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    lowered = head.lower()
+    if b"<html" in lowered or b"<!doctype html" in lowered or b"<table" in lowered or b"<body" in lowered:
+        return "html"
+    if b"MIME-Version" in head and b"multipart/related" in lowered:
+        return "mht"
+    if _looks_like_text(data):
+        return "text"
+    return "unknown"
+
+
+def _looks_like_text(data: bytes) -> bool:
+    if not data.strip():
+        return False
+    if b"\x00" in data[:4096]:
+        return False
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data[:65536].decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start > 65530:  # cut in the middle of a multi-byte character
+                return True
+    return False
+
+
+def read(path: str) -> Document:
+    """Read any supported file into a Document; raise ReadError with a one-line reason otherwise."""
+    if not os.path.exists(path):
+        raise ReadError("file not found")
+    if os.path.isdir(path):
+        raise ReadError("is a folder, not a file")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if not data:
+        raise ReadError("empty file")
+    fmt = sniff(data, path)
+    if fmt == "pdf":
+        from extractor.readers.pdf import read_pdf
+
+        doc = read_pdf(path, data)
+    elif fmt == "docx":
+        from extractor.readers.docx import read_docx
+
+        doc = read_docx(path, data)
+    elif fmt == "html":
+        from extractor.readers.html import read_html
+
+        doc = read_html(path, data)
+    elif fmt == "text":
+        from extractor.readers.text import read_text
+
+        doc = read_text(path, data)
+    elif fmt in ("doc", "rtf"):
+        raise ReadError(f"{fmt.upper()} (old Word/WPS) files are not supported yet: convert to DOCX or PDF first")
+    elif fmt == "zip":
+        raise ReadError("a ZIP archive, not a report: use `extractor ingest` to read archives")
+    else:
+        raise ReadError("not a supported report format (PDF, DOCX, HTML or text)")
+    doc.sha256 = hashlib.sha256(data).hexdigest()
+    return doc

@@ -1,0 +1,134 @@
+"""PDF with a text layer.
+
+pdfplumber is thorough but slow, so a cheap pypdfium2 pass reads every page's text first and only
+the pages that hold statistics-table vocabulary go through pdfplumber's table finder. Per page, the
+ruled tables become Grids and the text outside them becomes one Paragraph per line, all ordered by
+their vertical position. 'Tables' that are really text frames (every row one cell) come out as
+paragraphs. Page-number lines ('- 3 -', '第3页') are dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+
+import regex
+
+from extractor.document import Document, Grid, Paragraph, ReadError
+from extractor.labels import table_page_vocabulary
+
+_PAGE_NUMBER = regex.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/共]\s*\d+\s*页)?|\d+\s*/\s*\d+)\s*$")
+_BARE_NUMBER = regex.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it is a page's last line
+TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
+MIN_CHARS_PER_PAGE = 15
+
+
+def _cheap_page_texts(data: bytes) -> list[str]:
+    """Text of every page via pdfium (≈ 5 ms a page); raises ReadError for encrypted/corrupt files."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message or "security" in message:
+            raise ReadError("encrypted PDF (password protected): cannot read it") from None
+        raise ReadError(f"corrupt or unreadable PDF ({exc})") from None
+    texts = []
+    try:
+        for page in pdf:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return texts
+
+
+def _needs_tables(text: str) -> bool:
+    flat = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return any(word in flat for word in table_page_vocabulary())
+
+
+def _is_text_frame(rows: list[list[str | None]]) -> bool:
+    return all(sum(1 for c in row if c not in (None, "")) <= 1 for row in rows)
+
+
+def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
+    """Blocks of one page with their top coordinate, for ordering."""
+    found = page.find_tables(TABLE_SETTINGS)
+    items: list[tuple[float, object]] = []
+    bboxes = []
+    for table in found:
+        rows = table.extract()
+        if not rows:
+            continue
+        bboxes.append(table.bbox)
+        if _is_text_frame(rows):
+            for i, row in enumerate(rows):
+                text = next((c for c in row if c), "")
+                if text:
+                    items.append((table.bbox[1] + i * 0.01, Paragraph(text=text.replace("\n", ""), page=page_no)))
+            continue
+        items.append((table.bbox[1], Grid(rows=[list(r) for r in rows], page=page_no, bbox=table.bbox)))
+    outside = page
+    for bbox in bboxes:
+        x0, top, x1, bottom = bbox
+        bbox = (max(x0, 0), max(top, 0), min(x1, page.width), min(bottom, page.height))
+        try:
+            outside = outside.outside_bbox(bbox)
+        except ValueError:
+            continue
+    lines = outside.extract_text_lines(layout=False, strip=True, return_chars=False)
+    for i, line in enumerate(lines):
+        text = line["text"].strip()
+        if text and not _is_page_number(text, last=i == len(lines) - 1):
+            items.append((line["top"], Paragraph(text=text, page=page_no, bbox=(line["x0"], line["top"], line["x1"], line["bottom"]))))
+    items.sort(key=lambda item: item[0])
+    return items
+
+
+def read_pdf(path: str, data: bytes) -> Document:
+    import pdfplumber
+
+    texts = _cheap_page_texts(data)
+    if not texts:
+        raise ReadError("the PDF has no pages")
+    if sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts):
+        raise ReadError("no text layer (a scanned PDF): it needs OCR, which this version does not do yet")
+    doc = Document(path=path, format="pdf", pages=len(texts))
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pdfminer raises a zoo of exception types for damaged files
+        name = exc.__class__.__name__
+        if "Password" in name or "Encrypt" in name:
+            raise ReadError("encrypted PDF (password protected): cannot read it") from None
+        raise ReadError(f"corrupt or unreadable PDF ({name})") from None
+    with pdf:
+        for index, text in enumerate(texts):
+            page_no = index + 1
+            if _needs_tables(text):
+                try:
+                    blocks = [b for _, b in _page_blocks(pdf.pages[index], page_no)]
+                except Exception as exc:  # a damaged page must not lose the rest of the report
+                    doc.notes.append(f"page {page_no}: tables not read ({exc.__class__.__name__})")
+                    blocks = _plain_lines(text, page_no)
+            else:
+                blocks = _plain_lines(text, page_no)
+            doc.blocks.extend(blocks)
+    return doc
+
+
+def _is_page_number(line: str, last: bool) -> bool:
+    return bool(_PAGE_NUMBER.match(line) or (last and _BARE_NUMBER.match(line)))
+
+
+def _plain_lines(text: str, page_no: int) -> list[Paragraph]:
+    raw_lines = [r.strip() for r in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw_lines = [r for r in raw_lines if r]
+    return [
+        Paragraph(text=line, page=page_no)
+        for i, line in enumerate(raw_lines)
+        if not _is_page_number(line, last=i == len(raw_lines) - 1)
+    ]

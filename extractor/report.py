@@ -1,0 +1,89 @@
+"""The result of parsing one report: plain data that serialises to the contract of spec/OUTPUT.md."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Cell:
+    code: str
+    value: int | float | None
+    raw: str
+    page: int | None = None
+    confidence: float = 1.0
+    label: str = ""  # the row label as printed, for people reading the output
+    derived: bool = False  # computed by us (e.g. t3.other.* as the sum of its sub-rows), not printed
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str  # error | warning | info
+    message: str
+    codes: list[str] = field(default_factory=list)
+    section: str | None = None
+    expected: int | float | None = None
+    actual: int | float | None = None
+    page: int | None = None
+
+
+@dataclass
+class Section:
+    code: str
+    heading: str
+    page: int | None
+    found: bool
+
+
+@dataclass
+class Report:
+    path: str
+    sha256: str
+    format: str
+    pages: int | None
+    agency: str | None = None
+    year: int | None = None
+    template: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    parser_version: str = ""
+
+    def cell_map(self) -> dict[str, Cell]:
+        return {c.code: c for c in self.cells}
+
+    def values(self) -> dict[str, int | float | None]:
+        return {c.code: c.value for c in self.cells}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": {"path": self.path, "sha256": self.sha256, "format": self.format, "pages": self.pages},
+            "report": {
+                "agency": self.agency,
+                "year": self.year,
+                "template": self.template,
+                "parser_version": self.parser_version,
+            },
+            "sections": [asdict(s) for s in self.sections],
+            "cells": [asdict(c) for c in self.cells],
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        src, rep = data["source"], data["report"]
+        return cls(
+            path=src["path"],
+            sha256=src.get("sha256", ""),
+            format=src.get("format", ""),
+            pages=src.get("pages"),
+            agency=rep.get("agency"),
+            year=rep.get("year"),
+            template=rep.get("template"),
+            parser_version=rep.get("parser_version", ""),
+            sections=[Section(**s) for s in data.get("sections", [])],
+            cells=[Cell(**c) for c in data.get("cells", [])],
+            findings=[Finding(**f) for f in data.get("findings", [])],
+        )
