@@ -8,8 +8,8 @@ is kept in `Grid.spans`. Nothing here knows about annual reports.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 BBox = tuple[float, float, float, float]
 

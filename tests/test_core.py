@@ -1,0 +1,242 @@
+"""The core extractor on real reports and on documents built from the official templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from builders import REAL, build_2019_docx, build_2021_docx, consistent_values
+
+import extractor
+from extractor import parse
+
+
+def truth(name: str) -> dict:
+    return json.loads((REAL / f"{name}.truth.json").read_text(encoding="utf-8"))
+
+
+def wrong_cells(report: extractor.Report, expected: dict) -> list[tuple[str, object, object]]:
+    got = report.values()
+    return [(code, value, got.get(code, "MISSING")) for code, value in expected.items() if got.get(code, "MISSING") != value]
+
+
+def errors(report: extractor.Report) -> list[extractor.Finding]:
+    return [f for f in report.findings if f.severity == "error"]
+
+
+# ------------------------------------------------------------------------------------------ PDF
+
+
+@pytest.fixture(scope="module")
+def hzq() -> extractor.Report:
+    return parse(REAL / "hzq2023.pdf")
+
+
+def test_pdf_every_truth_cell(hzq):
+    assert wrong_cells(hzq, truth("hzq2023")["cells"]) == []
+
+
+def test_pdf_metadata_sections_and_pages(hzq):
+    assert (hzq.agency, hzq.year, hzq.template, hzq.format, hzq.pages) == ("淮安市洪泽区人民政府", 2023, "2021", "pdf", 5)
+    assert [s.found for s in hzq.sections] == [True] * 6
+    cells = hzq.cell_map()
+    assert cells["t3.new.total"].page == 3 and cells["t3.carried_over.total"].page == 4  # 表三 split over two pages
+    assert cells["t2.fees.amount"].raw == "7730.28" and cells["t2.fees.amount"].value == pytest.approx(7730.28)
+
+
+def test_pdf_only_the_two_broken_t4_totals_are_errors(hzq):
+    found = errors(hzq)
+    assert sorted(f.codes[0] for f in found) == ["t4.review.total", "t4.suit_after_review.total"]
+    assert {f.rule for f in found} == {"t4.group_total"}
+    review = next(f for f in found if f.codes[0] == "t4.review.total")
+    assert (review.expected, review.actual, review.page, review.section) == (11, 0, 4, "review")
+    assert "11" in review.message and "0" in review.message and "第 4 页" in review.message
+
+
+def test_pdf_typo_label_is_matched_but_marked_less_certain(hzq):
+    cell = hzq.cell_map()["t3.denied.law_prohibited.natural_person"]
+    assert cell.value == 0 and 0.75 <= cell.confidence < 1.0
+    assert "行政止公开" in cell.label
+
+
+# ------------------------------------------------------------------------------------------ text
+
+
+@pytest.fixture(scope="module")
+def seed() -> extractor.Report:
+    return parse(REAL / "seed2020.txt")
+
+
+def test_text_seed_every_truth_cell(seed):
+    assert wrong_cells(seed, truth("seed2020")["cells"]) == []
+    assert (seed.agency, seed.year, seed.template, seed.format) == ("银川市金凤区审批服务管理局", 2020, "2019", "text")
+
+
+def test_text_seed_says_what_is_missing(seed):
+    missing_sections = [f.section for f in seed.findings if f.rule == "structure.missing_section"]
+    assert missing_sections == ["review"]
+    assert [s.code for s in seed.sections if not s.found] == ["review"]
+    rows = next(f for f in seed.findings if f.rule == "structure.missing_rows")
+    assert rows.severity == "error"
+    assert {"t3.total.total", "t3.carried_over.total", "t3.unavailable.not_held.total", "t3.other.total"} <= set(rows.codes)
+    assert "t3.denied.query.total" not in rows.codes
+    assert "（七）总计" in rows.message or "(七)总计" in rows.message
+    assert any(f.rule == "structure.missing_table" and f.section == "review" for f in seed.findings)
+
+
+def test_markdown_conversion_with_garbled_table(tmp_path):
+    report = parse(REAL / "kewei2024.md")
+    assert wrong_cells(report, truth("kewei2024")["cells"]) == []
+    cells = report.cell_map()
+    # value rows whose labels were pulled out of the table are placed by the template order, and say so
+    assert cells["t3.partial.total"].confidence < 1.0 and cells["t3.unavailable.not_held.total"].value == 4
+    assert cells["t3.other.total"].derived and cells["t3.other.total"].value == 14
+    assert not errors(report) or {f.rule for f in errors(report)} <= {"structure.missing_section"}
+    blank = [f for f in report.findings if f.rule == "t3.row_sum"]
+    assert blank and blank[0].severity == "warning" and "留空" in blank[0].message
+
+
+# ------------------------------------------------------------------------------------------ DOCX
+
+
+def test_blank_official_template_parses_and_says_tables_are_empty():
+    report = parse(REAL / "template2021_blank.docx")
+    assert report.cells == []
+    empty = [f.section for f in report.findings if f.rule == "structure.empty_table"]
+    assert empty == ["active", "requests", "review"]
+    assert [s.found for s in report.sections] == [True] * 6
+
+
+@pytest.mark.parametrize("template", ["2021", "2019"])
+def test_docx_both_templates_every_cell_and_no_findings(tmp_path, template):
+    values = consistent_values(template)
+    build = build_2021_docx if template == "2021" else build_2019_docx
+    report = parse(build(tmp_path / f"r{template}.docx", values))
+    assert report.template == template
+    assert wrong_cells(report, values) == []
+    assert [f for f in report.findings if f.severity in ("error", "warning")] == []
+    assert report.year == (2022 if template == "2021" else 2020)
+
+
+def test_docx_2021_single_other_row_is_read_as_t3_other(tmp_path):
+    """A 2021-format report may still print （六）其他处理 as one row (hzq2023 does)."""
+    values = consistent_values("2021")
+    report = parse(build_2021_docx(tmp_path / "r.docx", values))
+    assert report.cell_map()["t3.other.total"].derived
+
+
+def test_docx_blank_dash_and_fullwidth_cells(tmp_path):
+    values = consistent_values("2021")
+    printed = dict(values)
+    printed["t3.granted.research"] = "—"
+    printed["t3.granted.nonprofit"] = ""
+    printed["t3.new.research"] = "无"
+    printed["t2.licensing.decisions"] = "１,２３４"
+    printed["t2.fees.amount"] = "12.50"
+    report = parse(build_2021_docx(tmp_path / "r.docx", printed))
+    cells = report.cell_map()
+    assert (cells["t3.granted.research"].value, cells["t3.granted.research"].raw) == (0, "—")
+    assert cells["t3.granted.nonprofit"].value == 0 and cells["t3.new.research"].value == 0
+    assert cells["t2.licensing.decisions"].value == 1234
+    assert cells["t2.fees.amount"].value == pytest.approx(12.5)
+
+
+# ------------------------------------------------------------------------------------------ rules
+
+
+def _fired(report: extractor.Report, rule: str) -> list[extractor.Finding]:
+    return [f for f in report.findings if f.rule == rule]
+
+
+@pytest.mark.parametrize(
+    ("rule", "change", "codes_expected"),
+    [
+        ("t3.row_sum", {"t3.granted.total": "+5"}, "t3.granted.total"),
+        ("t3.column_sum", {"t3.total.business": "+1", "t3.new.business": "+1", "t3.total.total": "+1", "t3.new.total": "+1"}, "t3.total.business"),
+        ("t3.balance", {"t3.carried_over.natural_person": "+2", "t3.carried_over.total": "+2"}, "t3.carried_over.natural_person"),
+        ("t4.group_total", {"t4.suit_direct.total": "+1"}, "t4.suit_direct.total"),
+        ("value.negative", {"t3.denied.query.business": "-1", "t3.denied.query.natural_person": "+1"}, "t3.denied.query.business"),
+        ("value.non_integer", {"t2.penalty.decisions": "2.5"}, "t2.penalty.decisions"),
+    ],
+)
+def test_each_rule_fires_on_a_broken_report_and_stays_silent_on_a_sound_one(tmp_path, rule, change, codes_expected):
+    values = consistent_values("2021")
+    sound = parse(build_2021_docx(tmp_path / "sound.docx", values))
+    assert _fired(sound, rule) == []
+    broken = dict(values)
+    for code, delta in change.items():
+        if delta.startswith("+"):
+            broken[code] = values[code] + int(delta[1:])
+        elif delta.startswith("-") and delta[1:].isdigit():
+            broken[code] = -int(delta[1:])
+        else:
+            broken[code] = delta
+    report = parse(build_2021_docx(tmp_path / "broken.docx", broken))
+    fired = _fired(report, rule)
+    assert fired, f"{rule} did not fire"
+    assert all(f.severity == "error" for f in fired)
+    assert any(codes_expected in f.codes for f in fired)
+    assert all(f.message for f in fired)
+
+
+def test_blank_total_gives_a_left_blank_warning_not_an_error(tmp_path):
+    values = consistent_values("2021")
+    printed = dict(values)
+    printed["t3.granted.total"] = ""
+    report = parse(build_2021_docx(tmp_path / "r.docx", printed))
+    fired = _fired(report, "t3.row_sum")
+    assert [f.severity for f in fired] == ["warning"] and "留空" in fired[0].message
+    assert not errors(report) or all(f.rule != "t3.row_sum" for f in errors(report))
+
+
+def test_missing_section_and_missing_row(tmp_path):
+    import docx
+
+    values = consistent_values("2021")
+    path = build_2021_docx(tmp_path / "r.docx", values, drop_sections=("五、",))
+    document = docx.Document(str(path))
+    t3 = document.tables[1]
+    process_row = t3._tbl.tr_lst[3 + 9]  # 6.属于四类过程性信息
+    assert "过程性信息" in "".join(process_row.itertext())
+    process_row.getparent().remove(process_row)
+    document.save(str(path))
+    report = parse(path)
+    assert [f.section for f in _fired(report, "structure.missing_section")] == ["problems"]
+    missing = _fired(report, "structure.missing_rows")
+    assert len(missing) == 1 and "6.属于四类过程性信息" in missing[0].message
+    assert set(missing[0].codes) == {f"t3.denied.process.{c}" for c in ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")}
+    # the neighbours keep their own values, and identities over the missing row are not reported twice
+    assert wrong_cells(report, {k: v for k, v in values.items() if ".denied.process." not in k}) == []
+    assert _fired(report, "t3.column_sum") == []
+
+
+def test_row_out_of_order_keeps_its_values(tmp_path):
+    values = consistent_values("2019")
+    path = build_2019_docx(tmp_path / "r.docx", values)
+    import docx
+
+    document = docx.Document(str(path))
+    t3 = document.tables[1]
+    rows = t3._tbl.tr_lst
+    a, b = rows[3 + 15], rows[3 + 16]  # （五）1.信访 and 2.重复申请 rows, swapped
+    a.addprevious(b)
+    document.save(str(path))
+    report = parse(path)
+    assert wrong_cells(report, values) == []
+
+
+# ------------------------------------------------------------------------------------------ JSON contract
+
+
+def test_json_contract_fields(hzq):
+    data = hzq.to_dict()
+    assert set(data) >= {"source", "report", "sections", "cells", "findings"}
+    assert set(data["source"]) >= {"path", "sha256", "format", "pages"} and len(data["source"]["sha256"]) == 64
+    assert set(data["report"]) >= {"agency", "year", "template"}
+    assert [s["code"] for s in data["sections"]] == ["overview", "active", "requests", "review", "problems", "other"]
+    assert all(set(c) >= {"code", "value", "raw", "page", "confidence"} for c in data["cells"])
+    assert all(set(f) >= {"rule", "severity", "message", "codes", "section", "expected", "actual", "page"} for f in data["findings"])
+    catalogue = Path(extractor.__file__).parent / "data" / "cells.csv"
+    codes = {line.split(",")[0] for line in catalogue.read_text(encoding="utf-8").splitlines()[1:]}
+    assert {c["code"] for c in data["cells"]} <= codes
