@@ -87,8 +87,8 @@ def _title_score(title: str, variants: list[str]) -> float:
     for variant in variants:
         if title == variant:
             return 1.0
-        if variant in title and len(title) - len(variant) <= 8:
-            best = max(best, 0.9)
+        if title.startswith(variant) or (variant in title and len(title) - len(variant) <= 8):
+            best = max(best, 0.9)  # a heading with its first words run on, or a year/agency prefix
         elif len(title) >= 4:
             ratio = SequenceMatcher(None, title, variant).ratio()
             if ratio >= 0.8:

@@ -240,3 +240,25 @@ def test_json_contract_fields(hzq):
     catalogue = Path(extractor.__file__).parent / "data" / "cells.csv"
     codes = {line.split(",")[0] for line in catalogue.read_text(encoding="utf-8").splitlines()[1:]}
     assert {c["code"] for c in data["cells"]} <= codes
+
+
+# ------------------------------------------------------------------------------------------ HTML
+
+
+@pytest.mark.parametrize("year", [2019, 2020, 2021, 2022])
+def test_html_portal_pages_every_truth_cell(year):
+    report = parse(REAL / f"pingtan{year}.html")
+    assert wrong_cells(report, truth(f"pingtan{year}")["cells"]) == []
+    assert (report.agency, report.year, report.format) == ("平潭综合实验区", year, "html")
+    assert report.template == ("2019" if year < 2021 else "2021")
+    assert [s.found for s in report.sections] == [True] * 6
+    if year != 2020:
+        assert errors(report) == []
+
+
+def test_html_real_error_in_published_total_is_found():
+    report = parse(REAL / "pingtan2020.html")
+    found = errors(report)
+    assert {(f.rule, f.expected, f.actual) for f in found} == {("t3.column_sum", 26, 20), ("t3.column_sum", 27, 21)}
+    natural = next(f for f in found if f.actual == 20)
+    assert {"t3.total.natural_person", "t3.granted.natural_person", "t3.other.natural_person"} <= set(natural.codes)

@@ -16,11 +16,13 @@ import regex
 
 from extractor.document import Document, Grid, Paragraph, ReadError
 from extractor.labels import table_page_vocabulary
+from extractor.values import is_value_like
 
 _PAGE_NUMBER = regex.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/共]\s*\d+\s*页)?|\d+\s*/\s*\d+)\s*$")
 _BARE_NUMBER = regex.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it is a page's last line
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
+ALIGN_GAP = 8.0  # points between numbers of one column across lines
 
 
 def _cheap_page_texts(data: bytes) -> list[str]:
@@ -80,11 +82,15 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
             outside = outside.outside_bbox(bbox)
         except ValueError:
             continue
-    lines = outside.extract_text_lines(layout=False, strip=True, return_chars=False)
+    lines = outside.extract_text_lines(layout=False, strip=True, return_chars=True)
+    lines = [line for i, line in enumerate(lines) if line["text"].strip() and not _is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
+    aligned = _aligned_rows(lines)
     for i, line in enumerate(lines):
-        text = line["text"].strip()
-        if text and not _is_page_number(text, last=i == len(lines) - 1):
-            items.append((line["top"], Paragraph(text=text, page=page_no, bbox=(line["x0"], line["top"], line["x1"], line["bottom"]))))
+        bbox = (line["x0"], line["top"], line["x1"], line["bottom"])
+        if i in aligned:
+            items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox)))
+        else:
+            items.append((line["top"], Paragraph(text=line["text"].strip(), page=page_no, bbox=bbox)))
     items.sort(key=lambda item: item[0])
     return items
 
@@ -118,6 +124,84 @@ def read_pdf(path: str, data: bytes) -> Document:
                 blocks = _plain_lines(text, page_no)
             doc.blocks.extend(blocks)
     return doc
+
+
+def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
+    """Split a line's characters into tokens at spaces and at visible gaps: (text, x0, x1)."""
+    tokens: list[list] = []
+    for ch in chars:
+        text = ch["text"]
+        if not text.strip():
+            tokens.append(None)  # type: ignore[arg-type]
+            continue
+        last = tokens[-1] if tokens else None
+        if last is not None and ch["x0"] - last[2] <= max(1.0, 0.25 * (ch["x1"] - ch["x0"])):
+            last[0] += text
+            last[2] = ch["x1"]
+        else:
+            tokens.append([text, ch["x0"], ch["x1"]])
+    return [(t[0], t[1], t[2]) for t in tokens if t is not None]
+
+
+def _trailing_values(tokens: list[tuple[str, float, float]]) -> int:
+    count = 0
+    for text, _, _ in reversed(tokens):
+        if not is_value_like(text):
+            break
+        count += 1
+    return count
+
+
+def _clusters(positions: list[float], gap: float = ALIGN_GAP) -> list[float]:
+    """Centres of 1-D clusters of positions (a new cluster starts after a gap wider than `gap`)."""
+    groups: list[list[float]] = []
+    for x in sorted(positions):
+        if groups and x - groups[-1][-1] <= gap:
+            groups[-1].append(x)
+        else:
+            groups.append([x])
+    return [sum(g) / len(g) for g in groups]
+
+
+def _aligned_rows(lines: list[dict]) -> dict[int, list[str]]:
+    """Rows of a table printed without ruling lines: numbers aligned in columns over several lines.
+
+    Returns, for each such line, its cells (label + one slot per column, '' where the line has no
+    number under a column), so that a blank cell keeps its place instead of shifting the numbers left.
+    """
+    tokenised = [_tokens(line.get("chars") or []) for line in lines]
+    numeric = [i for i, toks in enumerate(tokenised) if _trailing_values(toks) >= 2]
+    blocks: list[list[int]] = []
+    for i in numeric:
+        if blocks and i - blocks[-1][-1] <= 4:
+            blocks[-1].append(i)
+        else:
+            blocks.append([i])
+    out: dict[int, list[str]] = {}
+    for block in blocks:
+        if len(block) < 2:
+            continue
+        widest = max(_trailing_values(tokenised[i]) for i in block)
+        best = None
+        for edge in (lambda t: (t[1] + t[2]) / 2, lambda t: t[2], lambda t: t[1]):
+            positions = [edge(t) for i in block for t in tokenised[i][-_trailing_values(tokenised[i]) :]]
+            centres = _clusters(positions)
+            if best is None or len(centres) < len(best[1]):
+                best = (edge, centres)
+        assert best is not None
+        edge, centres = best
+        if len(centres) != widest:
+            continue
+        for i in block:
+            toks = tokenised[i]
+            n = _trailing_values(toks)
+            label = " ".join(t[0] for t in toks[: len(toks) - n])
+            slots = [""] * len(centres)
+            for tok in toks[len(toks) - n :]:
+                k = min(range(len(centres)), key=lambda j: abs(centres[j] - edge(tok)))
+                slots[k] = tok[0]
+            out[i] = [label, *slots]
+    return out
 
 
 def _is_page_number(line: str, last: bool) -> bool:
