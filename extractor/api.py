@@ -47,19 +47,9 @@ def parse_document(doc: Document) -> Report:
                     section=code,
                 )
             )
+    all_blank = all(result.empty for result in tables.values())
     for key, result in tables.items():
         name, title, section = TABLE_NAMES[key]
-        if result.empty:
-            findings.append(
-                Finding(
-                    rule="structure.empty_table",
-                    severity="error",
-                    message=f"{name}（{title}）未填写：所有数值单元格均为空",
-                    section=section,
-                    page=result.cells[0].page if result.cells else None,
-                )
-            )
-            continue
         if not result.cells:
             findings.append(
                 Finding(
@@ -72,6 +62,18 @@ def parse_document(doc: Document) -> Report:
             continue
         report.cells.extend(result.cells)
         findings.extend(result.findings)
+        if result.empty:
+            # a blank table is read as zeros (e.g. no review cases), but a report with every table blank was not filled in
+            findings.append(
+                Finding(
+                    rule="structure.empty_table",
+                    severity="error" if all_blank else "warning",
+                    message=f"{name}（{title}）所有数值单元格均为空" + ("：报告未填写统计表" if all_blank else "，按 0 计；请确认是否漏填"),
+                    codes=[c.code for c in result.cells],
+                    section=section,
+                    page=result.cells[0].page,
+                )
+            )
     report.template = tables["t2"].template or tables["t3"].template
     if report.template is None and report.cells:
         report.template = "2021" if tables["t3"].template == "2021" else None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex
+
 from extractor.labels import (
     cell_catalogue,
     t2_columns,
@@ -51,6 +53,14 @@ class TableResult:
     empty: bool = False
 
 
+_PROSE = regex.compile(r"[。；;]|\d\s*(?:件|条|项|个|次|万元|元|人|%)")
+
+
+def looks_like_prose(label: str) -> bool:
+    """A sentence that happens to end with a number ('…作出行政许可决定 542') is not a table row."""
+    return bool(_PROSE.search(label)) or len(norm(label)) > 60
+
+
 def split_row(row: Row) -> SplitRow:
     cells = row.cells
     if len(cells) == 1:
@@ -58,7 +68,10 @@ def split_row(row: Row) -> SplitRow:
         values: list[str] = []
         while tokens and parse_value(tokens[-1]).ok:
             values.insert(0, tokens.pop())
-        return SplitRow(row, " ".join(tokens), values, loose=True)
+        label = " ".join(tokens)
+        if values and looks_like_prose(label):
+            return SplitRow(row, cells[0], [], loose=True)
+        return SplitRow(row, label, values, loose=True)
     last_label = -1
     for i, cell in enumerate(cells):
         if cell and not parse_value(cell).ok:
@@ -96,31 +109,52 @@ def _all_blank(cells: list[Cell]) -> bool:
 # ---------------------------------------------------------------------------------------------- 表二
 
 
+def _header_columns(header_rows: list[SplitRow]) -> list[str]:
+    """Column keys of a block header, which may be wrapped over several rows or lines.
+
+    Rows of one grid with the same number of cells are joined cell by cell ('本年废' + '止件数'),
+    anything else is joined in reading order.
+    """
+    cells = [r.row.cells for r in header_rows]
+    if len(cells) > 1 and len({len(c) for c in cells}) == 1:
+        joined = ["".join(c[i] or "" for c in cells) for i in range(len(cells[0]))]
+        text = " ".join(joined)
+    else:
+        text = " ".join(r.row.text for r in header_rows)
+    return [key for _, key in t2_columns().find_all(text)]
+
+
 def interpret_t2(rows: list[Row]) -> TableResult:
     result = TableResult("t2")
     catalogue = cell_catalogue()
     vocab = vocabulary()["t2"]
-    header: list[str] | None = None
+    header: list[str] = []
+    header_rows: list[SplitRow] = []
     seen_columns: set[str] = set()
-    pending: list[tuple[str, SplitRow, float]] = []  # (row key, split row, match score)
-    headers_for: dict[int, list[str] | None] = {}
+    pending: list[tuple[str, SplitRow, float, list[str]]] = []  # (row key, split row, match score, header columns)
     for row in rows:
         split = split_row(row)
-        numbers = [v for v in split.values if parse_value(v).ok and v.strip()]
-        columns = [key for _, key in t2_columns().find_all(split.label + " ".join(split.values))]
-        if columns and not numbers:
-            header = columns
-            seen_columns.update(columns)
-            result.found = True
-            continue
+        numbers = [v for v in split.values if v.strip() and parse_value(v).ok]
+        if not numbers:
+            if t2_rows().match(split.label, fuzzy=False) is None or t2_columns().find_all(split.label):
+                header_rows.append(split)
+                columns = _header_columns(header_rows)
+                if columns:
+                    header = columns
+                    seen_columns.update(columns)
+                    result.found = True
+                if not split.values:
+                    continue
+        else:
+            header_rows = []
         if not split.label or t2_ignored_rows().match(split.label, fuzzy=False):
             continue
         match = t2_rows().match(split.label, fuzzy=len(norm(split.label)) >= 5)
         if match is None or not split.values:
             continue
         result.found = True
-        pending.append((match.key, split, match.score))
-        headers_for[len(pending) - 1] = header
+        header_rows = []
+        pending.append((match.key, split, match.score, header))
     template = None
     if seen_columns & set(vocab["template_columns"]["2021"]):
         template = "2021"
@@ -128,16 +162,11 @@ def interpret_t2(rows: list[Row]) -> TableResult:
         template = "2019"
     result.template = template
     done: set[str] = set()
-    for i, (key, split, score) in enumerate(pending):
-        header_cols = headers_for[i]
-        columns = header_cols if header_cols and all(f"t2.{key}.{c}" in catalogue for c in header_cols) else None
-        confidence = score
+    for key, split, score, header_cols in pending:
+        columns, confidence = _t2_columns_for(key, split, header_cols, template)
+        confidence = min(confidence, score)
         if columns is None:
-            defaults = vocab["default_columns"].get(template or "2021", {})
-            columns = defaults.get(key)
-            confidence = min(confidence, 0.7)
-            if columns is None:
-                continue
+            continue
         values = _trim(split.values, len(columns))
         if len(values) < len(columns):
             confidence = min(confidence, 0.5)
@@ -160,6 +189,22 @@ def interpret_t2(rows: list[Row]) -> TableResult:
     if result.cells and _all_blank(result.cells):
         result.empty = True
     return result
+
+
+def _t2_columns_for(key: str, split: SplitRow, header: list[str], template: str | None) -> tuple[list[str] | None, float]:
+    """The columns of one 表二 row: its block's printed header when that fits the row, else the
+    template's columns for the row when their number matches the values printed."""
+    catalogue = cell_catalogue()
+    defaults = vocabulary()["t2"]["default_columns"].get(template or "2021", {}).get(key)
+    n_values = len(_trim(split.values, len(header) if header else len(defaults or split.values)))
+    header_ok = bool(header) and all(f"t2.{key}.{c}" in catalogue for c in header)
+    if header_ok and len(header) == n_values:
+        return header, 1.0
+    if defaults and len(_trim(split.values, len(defaults))) == len(defaults):
+        return defaults, 0.9
+    if header_ok:
+        return header, 0.7
+    return defaults, 0.6
 
 
 # ---------------------------------------------------------------------------------------------- 表三

@@ -102,9 +102,9 @@ def test_markdown_conversion_with_garbled_table(tmp_path):
 
 def test_blank_official_template_parses_and_says_tables_are_empty():
     report = parse(REAL / "template2021_blank.docx")
-    assert report.cells == []
-    empty = [f.section for f in report.findings if f.rule == "structure.empty_table"]
-    assert empty == ["active", "requests", "review"]
+    assert all(c.value == 0 and c.raw == "" for c in report.cells)
+    empty = [(f.section, f.severity) for f in report.findings if f.rule == "structure.empty_table"]
+    assert empty == [("active", "error"), ("requests", "error"), ("review", "error")]
     assert [s.found for s in report.sections] == [True] * 6
 
 
@@ -188,6 +188,15 @@ def test_blank_total_gives_a_left_blank_warning_not_an_error(tmp_path):
     fired = _fired(report, "t3.row_sum")
     assert [f.severity for f in fired] == ["warning"] and "留空" in fired[0].message
     assert not errors(report) or all(f.rule != "t3.row_sum" for f in errors(report))
+
+
+def test_one_blank_table_is_zeros_with_a_warning(tmp_path):
+    values = consistent_values("2021")
+    printed = {k: ("" if k.startswith("t4.") else v) for k, v in values.items()}
+    report = parse(build_2021_docx(tmp_path / "r.docx", printed))
+    assert all(report.values()[k] == 0 for k in values if k.startswith("t4."))
+    assert [(f.section, f.severity) for f in _fired(report, "structure.empty_table")] == [("review", "warning")]
+    assert errors(report) == []
 
 
 def test_missing_section_and_missing_row(tmp_path):

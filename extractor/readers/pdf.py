@@ -53,8 +53,15 @@ def _needs_tables(text: str) -> bool:
     return any(word in flat for word in table_page_vocabulary())
 
 
+def _has_number_rows(text: str) -> bool:
+    """A page that continues a table from the page before starts with rows of numbers and no labels."""
+    return any(sum(1 for tok in line.split() if is_value_like(tok)) >= 3 for line in text.splitlines()[:15])
+
+
 def _is_text_frame(rows: list[list[str | None]]) -> bool:
-    return all(sum(1 for c in row if c not in (None, "")) <= 1 for row in rows)
+    """A box drawn around running text: some text, never more than one filled cell in a row.
+    (A grid of empty cells is a real table left blank.)"""
+    return any(c for row in rows for c in row) and all(sum(1 for c in row if c not in (None, "")) <= 1 for row in rows)
 
 
 def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
@@ -84,13 +91,13 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
             continue
     lines = outside.extract_text_lines(layout=False, strip=True, return_chars=True)
     lines = [line for i, line in enumerate(lines) if line["text"].strip() and not _is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
-    aligned = _aligned_rows(lines)
+    aligned, rewritten = _aligned_rows(lines)
     for i, line in enumerate(lines):
         bbox = (line["x0"], line["top"], line["x1"], line["bottom"])
         if i in aligned:
             items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox)))
-        else:
-            items.append((line["top"], Paragraph(text=line["text"].strip(), page=page_no, bbox=bbox)))
+        elif rewritten.get(i, line["text"]).strip():
+            items.append((line["top"], Paragraph(text=rewritten.get(i, line["text"]).strip(), page=page_no, bbox=bbox)))
     items.sort(key=lambda item: item[0])
     return items
 
@@ -112,9 +119,14 @@ def read_pdf(path: str, data: bytes) -> Document:
             raise ReadError("encrypted PDF (password protected): cannot read it") from None
         raise ReadError(f"corrupt or unreadable PDF ({name})") from None
     with pdf:
+        previous_had_tables = False
         for index, text in enumerate(texts):
             page_no = index + 1
-            if _needs_tables(text):
+            own = _needs_tables(text)
+            # the page after a table page may hold its last rows (even a row of empty cells)
+            has_tables = own or previous_had_tables
+            previous_had_tables = own or (previous_had_tables and _has_number_rows(text))
+            if has_tables:
                 try:
                     blocks = [b for _, b in _page_blocks(pdf.pages[index], page_no)]
                 except Exception as exc:  # a damaged page must not lose the rest of the report
@@ -163,13 +175,15 @@ def _clusters(positions: list[float], gap: float = ALIGN_GAP) -> list[float]:
     return [sum(g) / len(g) for g in groups]
 
 
-def _aligned_rows(lines: list[dict]) -> dict[int, list[str]]:
+def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, str]]:
     """Rows of a table printed without ruling lines: numbers aligned in columns over several lines.
 
     Returns, for each such line, its cells (label + one slot per column, '' where the line has no
-    number under a column), so that a blank cell keeps its place instead of shifting the numbers left.
+    number under a column), so that a blank cell keeps its place instead of shifting the numbers left;
+    and the new text of lines whose stray numbers were moved into a neighbouring row.
     """
     tokenised = [_tokens(line.get("chars") or []) for line in lines]
+    rewritten: dict[int, str] = {}
     numeric = [i for i, toks in enumerate(tokenised) if _trailing_values(toks) >= 2]
     blocks: list[list[int]] = []
     for i in numeric:
@@ -201,7 +215,33 @@ def _aligned_rows(lines: list[dict]) -> dict[int, list[str]]:
                 k = min(range(len(centres)), key=lambda j: abs(centres[j] - edge(tok)))
                 slots[k] = tok[0]
             out[i] = [label, *slots]
-    return out
+        _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten)
+    return out, rewritten
+
+
+def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten) -> None:
+    """Move numbers that pdfplumber put on the neighbouring line (a cell aligned a little higher or
+    lower than the rest of its row) into the row's empty slot under the same column."""
+    for i in block:
+        for j in (i - 1, i + 1):
+            if j < 0 or j >= len(lines) or j in out or j in rewritten:
+                continue
+            if abs(lines[j]["top"] - lines[i]["top"]) > 1.5 * max(lines[i]["bottom"] - lines[i]["top"], 1.0):
+                continue
+            toks = tokenised[j]
+            n = _trailing_values(toks)
+            if n == 0 or n > 2 or n == len(toks) and n > 1:
+                continue
+            moves = []
+            for tok in toks[len(toks) - n :]:
+                k = min(range(len(centres)), key=lambda c: abs(centres[c] - edge(tok)))
+                if abs(centres[k] - edge(tok)) <= ALIGN_GAP and out[i][1 + k] == "":
+                    moves.append((k, tok[0]))
+            if len(moves) != n:
+                continue
+            for k, text in moves:
+                out[i][1 + k] = text
+            rewritten[j] = " ".join(t[0] for t in toks[: len(toks) - n])
 
 
 def _is_page_number(line: str, last: bool) -> bool:
