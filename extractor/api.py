@@ -9,6 +9,7 @@ from extractor.document import Document
 from extractor.interpret import interpret
 from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
 from extractor.meta import find_agency_year
+from extractor.narrative import extract_statements
 from extractor.readers import read
 from extractor.report import Finding, Report, Section
 
@@ -36,6 +37,7 @@ def parse_document(doc: Document) -> Report:
         parser_version=PARSER_VERSION,
     )
     report.sections = _sections(layout)
+    report.statements = extract_statements(layout)
     findings: list[Finding] = []
     for code in SECTION_ORDER:
         if code not in layout.sections:
@@ -43,7 +45,7 @@ def parse_document(doc: Document) -> Report:
                 Finding(
                     rule="structure.missing_section",
                     severity="error",
-                    message=f"缺少第{standard_heading(code)[0]}部分「{standard_heading(code)}」",
+                    message=f"缺少第{standard_heading(code)[0]}部分「{standard_heading(code)}」" + _and_table(code, tables),
                     section=code,
                 )
             )
@@ -51,6 +53,8 @@ def parse_document(doc: Document) -> Report:
     for key, result in tables.items():
         name, title, section = TABLE_NAMES[key]
         if not result.cells:
+            if section not in layout.sections:
+                continue  # the whole section is missing: reported once, as a missing section
             findings.append(
                 Finding(
                     rule="structure.missing_table",
@@ -81,6 +85,13 @@ def parse_document(doc: Document) -> Report:
     findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
     report.findings = findings
     return report
+
+
+def _and_table(section: str, tables: dict) -> str:
+    for key, (name, _, table_section) in TABLE_NAMES.items():
+        if table_section == section and not tables[key].cells:
+            return f"，{name}也未找到"
+    return ""
 
 
 def _sections(layout: Layout) -> list[Section]:

@@ -49,7 +49,8 @@ class Rule:
     severity: str
     scope: str
     description: str
-    run: Callable[[dict[str, Cell]], Iterable[Finding]]
+    run: Callable[..., Iterable[Finding]]
+    needs_report: bool = False  # the rule reads more of the report than its cells
 
 
 def _blank(cell: Cell) -> bool:
@@ -222,6 +223,29 @@ def check_unreadable(cells: dict[str, Cell]) -> Iterable[Finding]:
             )
 
 
+def check_narrative(report: Report) -> Iterable[Finding]:
+    """Numbers the text states ('受理政府信息公开申请21件') against the cells they describe."""
+    cells = report.cell_map()
+    for statement in report.statements:
+        if any(code not in cells or cells[code].value is None for code in statement.codes):
+            continue
+        printed = sum(cells[code].value for code in statement.codes)  # type: ignore[misc]
+        if abs(printed - statement.value) < 1e-9:
+            continue
+        what = _describe(statement.codes[0]) if len(statement.codes) == 1 else _describe_group(statement.codes)
+        where = f"（第 {statement.page} 页）" if statement.page else ""
+        yield Finding(
+            rule="narrative.table_mismatch",
+            severity="warning",
+            message=f"正文称「…{statement.text}…」为 {_fmt(statement.value)}，但{what}为 {_fmt(printed)}{where}",
+            codes=list(statement.codes),
+            section=statement.section,
+            expected=printed,
+            actual=statement.value,
+            page=statement.page,
+        )
+
+
 RULES: list[Rule] = [
     Rule("t3.balance", "error", "表三", "每列：一、本年新收 + 二、上年结转 = （七）总计 + 四、结转下年度继续办理", check_t3_balance),
     Rule("t3.row_sum", "error", "表三", "每行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他", check_t3_row_sum),
@@ -231,6 +255,7 @@ RULES: list[Rule] = [
     Rule("value.negative", "error", "all", "件数与金额不得为负（本年增/减除外）", check_negative),
     Rule("value.non_integer", "error", "all", "件数应为整数（金额除外）", check_non_integer),
     Rule("value.unreadable", "warning", "all", "单元格文字无法读取为数值", check_unreadable),
+    Rule("narrative.table_mismatch", "warning", "正文", "正文所述数字（受理、办结、结转、复议、诉讼、规范性文件、许可、处罚件数等）与表格单元格一致", check_narrative, needs_report=True),
 ]
 
 
@@ -238,12 +263,17 @@ def run_checks(report: Report, rules: list[Rule] | None = None) -> list[Finding]
     cells = report.cell_map()
     findings: list[Finding] = []
     for rule in rules or RULES:
-        findings.extend(rule.run(cells))
+        findings.extend(rule.run(report) if rule.needs_report else rule.run(cells))
     return findings
 
 
 def _section_of(code: str) -> str:
     return {"t2": "active", "t3": "requests", "t4": "review"}.get(code.split(".")[0], "")
+
+
+def _describe_group(codes: list[str]) -> str:
+    row = cell_catalogue().get(codes[0], {})
+    return f"表三「{row.get('group', '')}」各项之和"
 
 
 def _describe(code: str) -> str:

@@ -116,11 +116,11 @@ def _header_columns(header_rows: list[SplitRow]) -> list[str]:
     anything else is joined in reading order.
     """
     cells = [r.row.cells for r in header_rows]
-    if len(cells) > 1 and len({len(c) for c in cells}) == 1:
-        joined = ["".join(c[i] or "" for c in cells) for i in range(len(cells[0]))]
-        text = " ".join(joined)
-    else:
-        text = " ".join(r.row.text for r in header_rows)
+    run = 1  # the trailing rows that have the same number of cells are joined cell by cell
+    while run < len(cells) and len(cells[-run - 1]) == len(cells[-1]) > 1:
+        run += 1
+    joined = ["".join(c[i] or "" for c in cells[-run:]) for i in range(len(cells[-1]))]
+    text = " ".join([*(r.row.text for r in header_rows[:-run]), *joined])
     return [key for _, key in t2_columns().find_all(text)]
 
 

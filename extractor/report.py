@@ -30,6 +30,17 @@ class Finding:
 
 
 @dataclass
+class Statement:
+    """A number the narrative states about the tables ('全年共受理政府信息公开申请21件')."""
+
+    codes: list[str]  # the cell, or the cells whose sum the sentence states
+    value: int | float
+    text: str  # the words around the number (normalised)
+    page: int | None = None
+    section: str | None = None
+
+
+@dataclass
 class Section:
     code: str
     heading: str
@@ -49,6 +60,7 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
     parser_version: str = ""
 
     def cell_map(self) -> dict[str, Cell]:
@@ -69,6 +81,7 @@ class Report:
             "sections": [asdict(s) for s in self.sections],
             "cells": [asdict(c) for c in self.cells],
             "findings": [asdict(f) for f in self.findings],
+            "statements": [asdict(s) for s in self.statements],
         }
 
     @classmethod
@@ -86,4 +99,5 @@ class Report:
             sections=[Section(**s) for s in data.get("sections", [])],
             cells=[Cell(**c) for c in data.get("cells", [])],
             findings=[Finding(**f) for f in data.get("findings", [])],
+            statements=[Statement(**s) for s in data.get("statements", [])],
         )
