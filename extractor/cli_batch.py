@@ -1,0 +1,104 @@
+"""`extractor ingest` and `extractor compare`: thin click wrappers over extractor.ingest / extractor.compare.
+
+Plain commands, registered on the main group by extractor/cli.py; `python -m extractor.cli_batch`
+runs them on their own group too (useful in scripts and tests).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(" ".join(str(message).split()))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--db", "db_path", default="reports.db", show_default=True, help="SQLite database to write.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True, help="Seconds per file.")
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(min=256),
+    default=4096,
+    show_default=True,
+    help="Address-space limit per worker, in MB.",
+)
+@click.option("--force", is_flag=True, help="Re-parse files already ingested with this parser version.")
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV of name,key merging agency names (stored in the database for later runs).",
+)
+@click.option("--quiet", is_flag=True, help="No progress output, summary only.")
+def ingest(
+    paths: tuple[str, ...],
+    db_path: str,
+    workers: int | None,
+    timeout: float,
+    memory_mb: int,
+    force: bool,
+    aliases: str | None,
+    quiet: bool,
+) -> None:
+    """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal."""
+    from extractor.ingest import ingest as run
+    from extractor.storage import StorageError
+
+    try:
+        summary = run(
+            list(paths),
+            db_path,
+            workers=workers,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            force=force,
+            aliases=aliases,
+            progress="none" if quiet else "auto",
+        )
+    except StorageError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("interrupted: files finished so far are stored; run the same command again to continue", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+    click.echo(summary.text())
+
+
+@click.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Database made by ingest.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.csv or FILE.xlsx.")
+@click.option("--year", type=int, default=None, help="Only this report year.")
+@click.option("--agency", default=None, help="Only agencies whose name or key contains this text.")
+@click.option("--codes", default=None, help="Cell codes to show: glob pattern(s), comma-separated, e.g. 't3.*.total'.")
+@click.option("--by-year", is_flag=True, help="One row per agency, years side by side with the change.")
+def compare(
+    db_path: str, out_path: str, year: int | None, agency: str | None, codes: str | None, by_year: bool
+) -> None:
+    """Write a comparison table of ingested reports (one row per report, or per agency with --by-year)."""
+    from extractor.compare import CompareError
+    from extractor.compare import compare as run
+
+    try:
+        n = run(db_path, out_path, year=year, agency=agency, codes=codes, by_year=by_year)
+    except CompareError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {out_path}: {exc.strerror or exc}")
+    click.echo(f"{n} rows written to {out_path}")
+
+
+@click.group()
+def batch() -> None:
+    """Batch commands (normally reached as `extractor ingest` / `extractor compare`)."""
+
+
+batch.add_command(ingest)
+batch.add_command(compare)
+
+if __name__ == "__main__":
+    batch()
