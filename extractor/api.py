@@ -6,7 +6,7 @@ import os
 
 from extractor.checks import run_checks
 from extractor.document import Document
-from extractor.interpret import interpret
+from extractor.interpret import TableResult, interpret
 from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
 from extractor.meta import find_agency_year
 from extractor.narrative import extract_statements
@@ -38,6 +38,30 @@ def parse_document(doc: Document) -> Report:
     )
     report.sections = _sections(layout)
     report.statements = extract_statements(layout)
+    printed = [result for result in tables.values() if result.cells]
+    for result in printed:
+        report.cells.extend(result.cells)
+    if not printed and year is not None and year < 2019:
+        # 2008-2018 reports had no national table template: nothing to code, nothing to demand
+        report.template = "pre2019"
+        findings = [
+            Finding(
+                rule="structure.pre2019",
+                severity="info",
+                message=f"{year} 年报告早于 2019 年统一格式，未按格式提取统计表；章节与表格不作缺失检查",
+            )
+        ]
+    else:
+        report.template = tables["t2"].template or tables["t3"].template
+        findings = _structure_findings(layout, tables)
+    findings.extend(run_checks(report))
+    findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
+    report.findings = findings
+    return report
+
+
+def _structure_findings(layout: Layout, tables: dict[str, TableResult]) -> list[Finding]:
+    """Missing sections and tables, blank tables, and what the interpreter noticed in each table."""
     findings: list[Finding] = []
     for code in SECTION_ORDER:
         if code not in layout.sections:
@@ -53,18 +77,9 @@ def parse_document(doc: Document) -> Report:
     for key, result in tables.items():
         name, title, section = TABLE_NAMES[key]
         if not result.cells:
-            if section not in layout.sections:
-                continue  # the whole section is missing: reported once, as a missing section
-            findings.append(
-                Finding(
-                    rule="structure.missing_table",
-                    severity="error",
-                    message=f"未找到{name}（{title}）的数据",
-                    section=section,
-                )
-            )
+            if section in layout.sections:  # else reported once, with its missing section
+                findings.append(Finding(rule="structure.missing_table", severity="error", message=f"未找到{name}（{title}）的数据", section=section))
             continue
-        report.cells.extend(result.cells)
         findings.extend(result.findings)
         if result.empty:
             # a blank table is read as zeros (e.g. no review cases), but a report with every table blank was not filled in
@@ -78,13 +93,7 @@ def parse_document(doc: Document) -> Report:
                     page=result.cells[0].page,
                 )
             )
-    report.template = tables["t2"].template or tables["t3"].template
-    if report.template is None and report.cells:
-        report.template = "2021" if tables["t3"].template == "2021" else None
-    findings.extend(run_checks(report))
-    findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
-    report.findings = findings
-    return report
+    return findings
 
 
 def _and_table(section: str, tables: dict) -> str:

@@ -13,6 +13,7 @@ TITLE_ROWS = 12
 _REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)"
 _AGENCY_FIRST = regex.compile(rf"^(?P<agency>\p{{Han}}[\p{{Han}}()（）A-Za-z0-9·]*?)\s*(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?:度)?(?:的)?{_REPORT}")
 _YEAR_FIRST = regex.compile(rf"^(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<agency>\p{{Han}}[\p{{Han}}()（）·]*?)\s*{_REPORT}")
+_YEAR_AFTER = regex.compile(rf"^(?P<agency>\p{{Han}}[\p{{Han}}()（）·]*?)\s*{_REPORT}\s*[(（]\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*[)）]")
 _PERIOD = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _WORKING_YEAR = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?")
 _PLACE_SUFFIX = regex.compile(r"(?:省|市|自治区|自治州|州|盟|地区)$")
@@ -35,7 +36,7 @@ def find_agency_year(rows: list[Row], path: str) -> tuple[str | None, int | None
             candidates.append(line + lines[i + 1])
     for text in candidates:
         compact = text.replace(" ", "")
-        m = _AGENCY_FIRST.match(compact) or _YEAR_FIRST.match(compact)
+        m = _AGENCY_FIRST.match(compact) or _YEAR_FIRST.match(compact) or _YEAR_AFTER.match(compact)
         if m:
             agency, year = m.group("agency") or None, int(m.group("year"))
             break

@@ -272,3 +272,35 @@ def test_html_real_error_in_published_total_is_found():
     assert {(f.rule, f.expected, f.actual) for f in found} == {("t3.column_sum", 26, 20), ("t3.column_sum", 27, 21)}
     natural = next(f for f in found if f.actual == 20)
     assert {"t3.total.natural_person", "t3.granted.natural_person", "t3.other.natural_person"} <= set(natural.codes)
+
+
+# ------------------------------------------------------------------------------------------ metadata, old reports
+
+
+@pytest.mark.parametrize(
+    ("title", "agency", "year"),
+    [
+        ("某某市财政局2023年政府信息公开工作年度报告", "某某市财政局", 2023),
+        ("2021年度某某县人民政府政府信息公开工作年度报告", "某某县人民政府", 2021),
+        ("某某区教育局政府信息公开工作年度报告（2022年度）", "某某区教育局", 2022),
+        ("某某镇人民政府\n2020 年政务公开工作年度报告", "某某镇人民政府", 2020),
+    ],
+)
+def test_agency_and_year_from_title_forms(tmp_path, title, agency, year):
+    path = tmp_path / "report.txt"
+    path.write_text(title + "\n一、总体情况\n本年度工作有序开展。\n", encoding="utf-8")
+    report = parse(path)
+    assert (report.agency, report.year) == (agency, year)
+
+
+def test_pre2019_report_is_classified_not_flooded_with_errors(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_text(
+        "某某市人民政府2012年政府信息公开工作年度报告\n一、概述\n2012年，我市认真贯彻《条例》。\n"
+        "二、主动公开政府信息情况\n全年主动公开政府信息1200条。\n三、依申请公开政府信息情况\n共受理申请35件。\n"
+        "四、咨询处理情况\n五、复议、诉讼情况\n六、主要问题和改进措施\n",
+        encoding="gb18030",
+    )
+    report = parse(path)
+    assert (report.template, report.year) == ("pre2019", 2012)
+    assert errors(report) == [] and [f.rule for f in report.findings] == ["structure.pre2019"]
