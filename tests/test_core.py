@@ -304,3 +304,21 @@ def test_pre2019_report_is_classified_not_flooded_with_errors(tmp_path):
     report = parse(path)
     assert (report.template, report.year) == ("pre2019", 2012)
     assert errors(report) == [] and [f.rule for f in report.findings] == ["structure.pre2019"]
+
+
+def test_docx_table_inside_a_content_control(tmp_path):
+    """Some agency templates wrap the tables in content controls (w:sdt); they must still be read."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    values = consistent_values("2021")
+    path = build_2021_docx(tmp_path / "r.docx", values)
+    document = docx.Document(str(path))
+    table = document.tables[1]._tbl
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    table.addprevious(sdt)
+    sdt.append(content)
+    content.append(table)
+    document.save(str(path))
+    assert len(docx.Document(str(path)).tables) == 2  # python-docx itself no longer sees it
+    assert wrong_cells(parse(path), values) == []

@@ -55,6 +55,35 @@ def _table_grid(table: Table) -> tuple[Grid, list[Table]]:
     return Grid(rows=rows, spans=spans), nested
 
 
+_CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag"), qn("w:ins")}
+
+
+def _read_body(parent, document, doc: Document) -> None:
+    """Paragraphs and tables in document order, looking inside content controls and the text boxes
+    some agencies put their tables in."""
+    for child in parent.iterchildren():
+        if child.tag == qn("w:p"):
+            boxes = list(child.iter(qn("w:txbxContent")))
+            text = DocxParagraph(child, document).text.strip()
+            if text:
+                doc.blocks.append(Paragraph(text=text))
+            seen: set[int] = set()
+            for box in boxes:
+                # a drawing has the same box twice (the DrawingML shape and its VML fallback)
+                key = hash("".join(box.itertext()))
+                if key not in seen:
+                    seen.add(key)
+                    _read_body(box, document, doc)
+        elif child.tag == qn("w:tbl"):
+            pending = [Table(child, document)]
+            while pending:
+                grid, nested = _table_grid(pending.pop(0))
+                doc.blocks.append(grid)
+                pending.extend(nested)
+        elif child.tag in _CONTAINERS:
+            _read_body(child, document, doc)
+
+
 def read_docx(path: str, data: bytes) -> Document:
     try:
         document = load_docx(io.BytesIO(data))
@@ -63,23 +92,7 @@ def read_docx(path: str, data: bytes) -> Document:
     except Exception as exc:  # python-docx raises many lxml/opc errors for broken packages
         raise ReadError(f"unreadable DOCX file ({exc.__class__.__name__}: {exc})") from None
     doc = Document(path=path, format="docx", pages=None)
-    body = document.element.body
-    for child in body.iterchildren():
-        if child.tag == qn("w:p"):
-            text = DocxParagraph(child, document).text.strip()
-            if text:
-                doc.blocks.append(Paragraph(text=text))
-        elif child.tag == qn("w:tbl"):
-            pending = [Table(child, document)]
-            while pending:
-                grid, nested = _table_grid(pending.pop(0))
-                doc.blocks.append(grid)
-                pending.extend(nested)
-        elif child.tag == qn("w:sdt"):  # content controls wrap paragraphs in some templates
-            for p in child.iter(qn("w:p")):
-                text = "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
-                if text:
-                    doc.blocks.append(Paragraph(text=text))
+    _read_body(document.element.body, document, doc)
     if not doc.blocks:
         raise ReadError("the DOCX file has no text")
     return doc
