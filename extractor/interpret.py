@@ -17,6 +17,7 @@ from extractor.labels import (
     t2_columns,
     t2_ignored_rows,
     t2_rows,
+    t3_columns,
     t3_groups,
     t3_row_label,
     t3_rows,
@@ -41,6 +42,7 @@ class SplitRow:
     label: str
     values: list[str]
     loose: bool  # values came from splitting a text line on spaces (blank cells are lost)
+    value_slots: list[int] | None = None  # grid column of each value (grids only)
 
 
 @dataclass
@@ -77,7 +79,8 @@ def split_row(row: Row) -> SplitRow:
         if cell and not parse_value(cell).ok:
             last_label = i
     label = " ".join(c for c in cells[: last_label + 1] if c)
-    return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False)
+    slots = row.slots[last_label + 1 :] if row.slots else None
+    return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False, value_slots=slots)
 
 
 def _trim(values: list[str], width: int) -> list[str]:
@@ -210,12 +213,42 @@ def _t2_columns_for(key: str, split: SplitRow, header: list[str], template: str 
 # ---------------------------------------------------------------------------------------------- 表三
 
 
+def _t3_header_columns(rows: list[Row]) -> dict[int | None, dict[int, str]]:
+    """Per grid: grid column → applicant column, read from the header cells (自然人 … 总计, 小计)."""
+    columns = t3_columns()
+    by_grid: dict[int | None, dict[int, str]] = {}
+    for row in rows:
+        if row.slots is None:
+            continue
+        for text, slot in zip(row.cells, row.slots, strict=True):
+            match = columns.match(text, fuzzy=False) if 0 < len(norm(text)) <= 10 else None
+            if match is not None and len(norm(text)) <= len(match.variant) + 1:
+                by_grid.setdefault(row.grid, {})[slot] = match.key
+    return by_grid
+
+
+def _by_header(split: SplitRow, header: dict[int, str]) -> list[str] | None:
+    """The 7 values of a row placed by its grid's header, when the header names all 7 columns and
+    the row is not in the standard layout (an extra 小计 column, columns in another order)."""
+    order = vocabulary()["t3"]["columns"]
+    if not split.value_slots or not all(col in header.values() for col in order):
+        return None
+    named = [header[s] for s in split.value_slots if s in header]
+    if len(split.values) == T3_WIDTH and named == order:
+        return None  # the standard layout: position is enough
+    slot_of = {col: slot for slot, col in header.items() if col in order}
+    values = dict(zip(split.value_slots, split.values, strict=True))
+    return [values.get(slot_of[col], "") for col in order]
+
+
 def _t3_value_rows(rows: list[Row]) -> list[tuple[SplitRow, str | None, float]]:
     """Rows of 表三 that carry values, with the row code their label names (None when unlabelled)."""
     out = []
+    headers = _t3_header_columns(rows)
     for row in rows:
         split = split_row(row)
-        values = _trim(split.values, T3_WIDTH)
+        placed = _by_header(split, headers[row.grid]) if row.grid in headers else None
+        values = placed if placed is not None else _trim(split.values, T3_WIDTH)
         if len(values) < T3_WIDTH - 1:
             continue
         split.values = values

@@ -126,6 +126,12 @@ def t3_rows() -> LabelSet:
 
 
 @functools.lru_cache(maxsize=1)
+def t3_columns() -> LabelSet:
+    """Applicant columns of 表三 (and the unofficial 小计 some agencies add)."""
+    return LabelSet(vocabulary()["t3"]["column_variants"])
+
+
+@functools.lru_cache(maxsize=1)
 def t3_groups() -> LabelSet:
     return LabelSet({"group": vocabulary()["t3"]["groups"]["labels"]})
 

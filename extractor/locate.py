@@ -33,6 +33,7 @@ class Row:
     page: int | None
     index: int
     grid: int | None = None  # index of the Grid block, None for a paragraph
+    slots: list[int] | None = None  # grid column of each cell (None for a paragraph)
 
     @property
     def text(self) -> str:
@@ -73,12 +74,13 @@ def flatten(doc: Document) -> list[Row]:
             rows.append(Row(cells=[block.text], page=block.page, index=len(rows)))
         elif isinstance(block, Grid):
             for r, slots in enumerate(block.rows):
-                cells = [c.strip() if isinstance(c, str) else c for c in slots if c is not None]
-                if not any(cells):
-                    if cells and all(c == "" for c in cells) and len(cells) > 1:
-                        rows.append(Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index))
-                    continue
-                rows.append(Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index))
+                filled = [(c, cell.strip()) for c, cell in enumerate(slots) if cell is not None]
+                cells = [text for _, text in filled]
+                if not any(cells) and len(cells) <= 1:
+                    continue  # an empty spacer row (a row of several empty cells is a blank table row)
+                rows.append(
+                    Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index, slots=[c for c, _ in filled])
+                )
     return rows
 
 

@@ -322,3 +322,39 @@ def test_docx_table_inside_a_content_control(tmp_path):
     document.save(str(path))
     assert len(docx.Document(str(path)).tables) == 2  # python-docx itself no longer sees it
     assert wrong_cells(parse(path), values) == []
+
+
+def _t3_html_with_subtotal(values: dict) -> str:
+    """表三 as a web page that adds an unofficial 法人或其他组织小计 column (seen in home-made layouts)."""
+    from builders import T3_SEQUENCE
+
+    orgs = ["business", "research", "nonprofit", "legal_services", "other_org"]
+    head = (
+        "<tr><td rowspan=3>（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td><td colspan=8>申请人情况</td></tr>"
+        "<tr><td rowspan=2>自然人</td><td colspan=6>法人或其他组织</td><td rowspan=2>总计</td></tr>"
+        "<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>小计</td></tr>"
+    )
+    labels = {"new": "一、本年新收政府信息公开申请数量", "carried_in": "二、上年结转政府信息公开申请数量", "total": "（七）总计", "carried_over": "四、结转下年度继续办理"}
+    from extractor.labels import t3_row_label
+
+    body = ""
+    for row in T3_SEQUENCE["2019"]:
+        cells = [values[f"t3.{row}.natural_person"], *(values[f"t3.{row}.{c}"] for c in orgs)]
+        subtotal = sum(values[f"t3.{row}.{c}"] for c in orgs)
+        cells += [subtotal, values[f"t3.{row}.total"]]
+        label = labels.get(row, t3_row_label(row))
+        body += f"<tr><td>{label}</td>" + "".join(f"<td>{v}</td>" for v in cells) + "</tr>"
+    return (
+        "<html><head><meta charset='utf-8'></head><body><h1>某某县某局2020年政府信息公开工作年度报告</h1>"
+        "<p>三、收到和处理政府信息公开申请情况</p><table>" + head + body + "</table></body></html>"
+    )
+
+
+def test_extra_subtotal_column_is_mapped_by_header(tmp_path):
+    values = consistent_values("2019")
+    path = tmp_path / "page.html"
+    path.write_text(_t3_html_with_subtotal(values), encoding="utf-8")
+    report = parse(path)
+    expected = {k: v for k, v in values.items() if k.startswith("t3.")}
+    assert wrong_cells(report, expected) == []
+    assert not any(f.rule.startswith("t3.") for f in report.findings)
