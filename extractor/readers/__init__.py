@@ -38,9 +38,21 @@ def sniff(data: bytes, name: str = "") -> str:
         return "html"
     if b"MIME-Version" in head and b"multipart/related" in lowered:
         return "mht"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") and _is_json(data):
+        return "json"
     if _looks_like_text(data):
         return "text"
     return "unknown"
+
+
+def _is_json(data: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -87,6 +99,8 @@ def read(path: str) -> Document:
         doc = read_text(path, data)
     elif fmt in ("doc", "rtf"):
         raise ReadError(f"{fmt.upper()} (old Word/WPS) files are not supported yet: convert to DOCX or PDF first")
+    elif fmt == "json":
+        raise ReadError("a JSON data file, not a report")
     elif fmt == "zip":
         raise ReadError("a ZIP archive, not a report: use `extractor ingest` to read archives")
     else:
