@@ -128,7 +128,7 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def finding_matches(exp: dict[str, Any], got: dict[str, Any]) -> bool:
-    """Whether a produced finding (error/warning) is the one the truth expects; see scripts/CORPUS.md."""
+    """Whether a produced finding (error/warning) is the one the truth expects; see docs/corpus.md."""
     severity = got.get("severity")
     if severity not in ("error", "warning"):
         return False
