@@ -11,7 +11,9 @@ from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
 from extractor.meta import find_agency_year
 from extractor.narrative import extract_statements
 from extractor.readers import read
+from extractor.readers.ocr_review import annotate_identity_findings, review_findings
 from extractor.report import Finding, Report, Section
+from extractor.sentences import extract_sentences, extract_table_boxes
 
 TABLE_NAMES = {"t2": ("表二", "主动公开政府信息情况", "active"), "t3": ("表三", "收到和处理政府信息公开申请情况", "requests"), "t4": ("表四", "政府信息公开行政复议、行政诉讼情况", "review")}
 
@@ -38,6 +40,7 @@ def parse_document(doc: Document) -> Report:
     )
     report.sections = _sections(layout)
     report.statements = extract_statements(layout)
+    report.sentences, report.table_boxes = extract_sentences(layout), extract_table_boxes(doc, layout)
     printed = [result for result in tables.values() if result.cells]
     for result in printed:
         report.cells.extend(result.cells)
@@ -55,6 +58,8 @@ def parse_document(doc: Document) -> Report:
         report.template = tables["t2"].template or tables["t3"].template
         findings = _structure_findings(layout, tables)
     findings.extend(run_checks(report))
+    annotate_identity_findings(doc, report, findings)  # OCR: an identity broken by one doubtful cell says so
+    findings.extend(review_findings(doc, report))  # OCR: values to check against the scan
     findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
     report.findings = findings
     return report

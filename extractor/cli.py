@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from extractor import PARSER_VERSION
+from extractor import PARSER_VERSION, cli_audit, cli_batch, rules_config
 from extractor.api import parse
 from extractor.document import ReadError
 from extractor.outputs import RENDERERS
@@ -24,10 +24,14 @@ def main() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
-def parse_command(path: str, fmt: str, output: str | None) -> None:
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="TOML file that switches rules off or changes their tolerance or severity.")
+def parse_command(path: str, fmt: str, output: str | None, rules_path: str | None) -> None:
     """Extract sections, tables and findings from one report (PDF, DOCX, HTML or text)."""
+    config = _load_rules(rules_path)
     try:
         report = parse(path)
+        if config is not None:
+            report = rules_config.apply(report, config)
     except ReadError as exc:
         click.echo(f"extractor: {path}: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -43,28 +47,24 @@ def parse_command(path: str, fmt: str, output: str | None) -> None:
         stream.write(rendered)
 
 
-@main.command("rules")
-def rules_command() -> None:
-    """List the rules the checks apply."""
-    from extractor.checks import RULES
-
-    for rule in RULES:
-        click.echo(f"{rule.id:<22} {rule.severity:<8} {rule.scope:<5} {rule.description}")
-
-
-def _register_optional_commands() -> None:
-    """Commands from modules that may not be installed in every build (batch, audit)."""
+def _load_rules(rules_path: str | None) -> rules_config.RulesConfig | None:
+    if rules_path is None:
+        return None
     try:
-        from extractor import cli_batch
-    except ImportError:
-        return
-    for name in ("ingest", "compare"):
-        command = getattr(cli_batch, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command, name)
+        return rules_config.load(rules_path)
+    except rules_config.RulesConfigError as exc:
+        click.echo(f"extractor: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
-_register_optional_commands()
+for _name, _command in (
+    ("ingest", cli_batch.ingest),
+    ("compare", cli_batch.compare),
+    ("rules", cli_audit.rules),
+    ("audit", cli_audit.audit),
+    ("review", cli_audit.review),
+):
+    main.add_command(_command, _name)
 
 if __name__ == "__main__":
     main()

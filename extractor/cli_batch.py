@@ -33,6 +33,7 @@ def _fail(message: str) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="CSV of name,key merging agency names (stored in the database for later runs).",
 )
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="TOML rules file (switch rules off, change tolerance or severity).")
 @click.option("--quiet", is_flag=True, help="No progress output, summary only.")
 def ingest(
     paths: tuple[str, ...],
@@ -42,12 +43,20 @@ def ingest(
     memory_mb: int,
     force: bool,
     aliases: str | None,
+    rules_path: str | None,
     quiet: bool,
 ) -> None:
     """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal."""
+    from extractor import rules_config
     from extractor.ingest import ingest as run
     from extractor.storage import StorageError
 
+    extra = {}
+    if rules_path:
+        try:
+            extra["parse_fn"] = rules_config.ConfiguredParse(rules_config.load(rules_path))
+        except rules_config.RulesConfigError as exc:
+            _fail(str(exc))
     try:
         summary = run(
             list(paths),
@@ -58,6 +67,7 @@ def ingest(
             force=force,
             aliases=aliases,
             progress="none" if quiet else "auto",
+            **extra,
         )
     except StorageError as exc:
         _fail(str(exc))

@@ -10,13 +10,24 @@ Rules (FORMAT.md §3.4):
 - `cross_report.duplicate_year` (warning): one agency, one year, two different files.
 - `cross_report.identical_tables` (warning): a table identical to the same agency's previous year, or a whole
   set of tables identical to another agency's (copy-paste, 内容雷同). All-zero tables are ignored.
+- `cross_year.jump` (info): a main count grows beyond ×5 or falls below ×0.2 from one year to the next.
+- `cross_year.reused_text` (warning ≥ 60 %, info ≥ 30 %): share of this year's substantive sentences that
+  repeat last year's (numbers masked; sentences shared by ≥ 3 agencies are boilerplate and excluded).
+- `cross_report.identical_text` (warning): ≥ 60 % of the substantive sentences equal to another agency's.
+- `cross_agency.outlier` (info): a main count far outside its peer group (same year, same kind of agency).
+- `cross_agency.aggregate` (info): a people's government report whose text speaks for the whole area
+  (全区/全市/全县…) against the sum of its departments' reports in the set, naming departments missing.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import statistics
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+import regex
 
 from extractor.report import Finding, Report
 from extractor.storage import agency_key as _default_key
@@ -62,10 +73,15 @@ def cross_report(reports: Iterable[Report], agency_key: KeyFn | None = None) -> 
     for key, rep in keyed:
         if key and rep.year is not None:
             groups[key].append(rep)
+    boilerplate = boilerplate_keys(keyed)
     out: list[CrossFinding] = []
     for key in sorted(groups):
-        out.extend(agency_findings(key, groups[key]))
+        out.extend(agency_findings(key, groups[key], boilerplate))
     out.extend(identical_across_agencies([(k, r) for k, r in keyed if k]))
+    with_keys = [(k, r) for k, r in keyed if k and r.year is not None]
+    out.extend(identical_text_across_agencies(with_keys))
+    out.extend(peer_outliers(with_keys))
+    out.extend(aggregates(with_keys))
     return out
 
 
@@ -77,7 +93,7 @@ def _order(rep: Report) -> tuple:
     return (rep.year or 0, rep.path, rep.sha256)
 
 
-def agency_findings(key: str, reports: list[Report]) -> list[CrossFinding]:
+def agency_findings(key: str, reports: list[Report], boilerplate: set[str] | frozenset[str] = frozenset()) -> list[CrossFinding]:
     """Rules within one agency (one key): carry-over, in-force stock, duplicate years, copied tables."""
     by_year: dict[int, list[Report]] = defaultdict(list)
     for rep in sorted(reports, key=_order):
@@ -107,6 +123,8 @@ def agency_findings(key: str, reports: list[Report]) -> list[CrossFinding]:
                 out.extend(_carry_over(key, prev, cur, pv, cv))
                 out.extend(_in_force(key, prev, cur, pv, cv))
                 out.extend(_identical_to_last_year(key, prev, cur, tables[id(prev)], tables[id(cur)]))
+                out.extend(_jumps(key, prev, cur, pv, cv))
+                out.extend(_reused_text(key, prev, cur, boilerplate))
     return out
 
 
@@ -237,3 +255,289 @@ def identical_across_agencies(keyed: Iterable[tuple[str, Report]]) -> list[Cross
             )
     out.sort(key=lambda f: (f.year or 0, f.path, f.sha256))
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# audit rules across years and agencies
+
+@dataclass(frozen=True)
+class CrossRule:
+    id: str
+    severity: str
+    scope: str
+    description: str
+    tolerance: float | None = None
+    tolerance_unit: str = ""
+    skipped: str = ""
+    source: str = "cross"
+
+
+MAIN_COUNTS = {
+    "t3.new.total": "表三 本年新收申请",
+    "t3.total.total": "表三 办理结果总计",
+    "t4.review.total": "表四 行政复议总计",
+    "t2.licensing.decisions": "表二 行政许可处理决定",
+    "t2.penalty.decisions": "表二 行政处罚处理决定",
+}
+JUMP_FACTOR = 5.0
+JUMP_MIN = 20  # below this either year a fivefold change is ordinary (1 → 6)
+REUSED_WARNING, REUSED_INFO = 0.6, 0.3
+MIN_SENTENCE_CHARS = 15
+MIN_SENTENCES = 8
+BOILERPLATE_AGENCIES = 3
+OUTLIER_Z = 3.5
+OUTLIER_MIN_PEERS = 8
+
+CROSS_RULES: list[CrossRule] = [
+    CrossRule("cross_year.carry_over", "error", "跨年度", "表三 二、上年结转（Y 年）= 四、结转下年度继续办理（Y−1 年），逐列", skipped="同一机构缺少相邻年度报告"),
+    CrossRule("cross_year.in_force", "warning", "跨年度", "表二 现行有效件数（Y）= 现行有效件数（Y−1）+ 本年制发（Y）− 本年废止（Y）（修订、清理可使其不成立）", skipped="任一年为 2019 年版"),
+    CrossRule("cross_year.jump", "info", "跨年度", f"主要数量（{'、'.join(MAIN_COUNTS.values())}）较上年增至 ×5 以上或降至 ×0.2 以下", tolerance=JUMP_FACTOR, tolerance_unit="倍", skipped=f"两年中较大者 < {JUMP_MIN}；任一年为 0 或未印出；两年格式不同"),
+    CrossRule("cross_year.reused_text", "warning", "跨年度", "正文句子与上年报告相同的比例（数字不计；≥ 3 个机构共有的套话、少于 15 字的短句不计）：≥ 60% 为 warning，≥ 30% 为 info", tolerance=REUSED_WARNING, tolerance_unit="比例", skipped=f"可比句子少于 {MIN_SENTENCES} 句"),
+    CrossRule("cross_report.duplicate_year", "warning", "跨报告", "同一机构同一年度有两份不同的报告"),
+    CrossRule("cross_report.identical_tables", "warning", "跨报告", "某表与本机构上年完全相同，或全部统计表与另一机构完全相同", skipped="非零单元格过少"),
+    CrossRule("cross_report.identical_text", "warning", "跨机构", "正文句子与另一机构报告相同的比例 ≥ 60%（数字不计，套话不计）", tolerance=REUSED_WARNING, tolerance_unit="比例", skipped=f"可比句子少于 {MIN_SENTENCES} 句"),
+    CrossRule("cross_agency.outlier", "info", "跨机构", f"主要数量在同年度同类机构中的稳健 z 值（对数，中位数绝对偏差）> {OUTLIER_Z}", tolerance=OUTLIER_Z, skipped=f"同组报告少于 {OUTLIER_MIN_PEERS} 份"),
+    CrossRule("cross_agency.aggregate", "info", "跨机构", "人民政府报告正文称全区/全市/全县数量时，与库中其下属部门报告之和比较，并列出缺少的部门", skipped="正文未称全区/全市/全县；库中无下属部门报告"),
+]
+
+
+def _jumps(key: str, prev: Report, cur: Report, pv: dict, cv: dict) -> list[CrossFinding]:
+    if prev.template != cur.template:
+        return []  # the 2019 表二 columns were often misread (t2.decisions_as_sum): no comparison across formats
+    out = []
+    for code, label in MAIN_COUNTS.items():
+        a, b = pv.get(code), cv.get(code)
+        if not a or not b or max(a, b) < JUMP_MIN:
+            continue
+        ratio = b / a
+        if 1 / JUMP_FACTOR <= ratio <= JUMP_FACTOR:
+            continue
+        out.append(
+            CrossFinding(
+                rule="cross_year.jump",
+                severity="info",
+                message=f"{_name(cur)} {label}：{prev.year}年 {_num(a)}，{cur.year}年 {_num(b)}（×{ratio:.2g}），变化异常，请核实",
+                codes=[code],
+                section=_section(code),
+                expected=a,
+                actual=b,
+                **_link(key, cur, prev),
+            )
+        )
+    return out
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _section(code: str) -> str:
+    return {"t2": "active", "t3": "requests", "t4": "review"}[code[:2]]
+
+
+def boilerplate_keys(keyed: Iterable[tuple[str | None, Report]]) -> set[str]:
+    """Sentence keys shared by several agencies: template and policy boilerplate, not copying."""
+    agencies: dict[str, set[str]] = defaultdict(set)
+    for key, rep in keyed:
+        for s in rep.sentences:
+            agencies[s.key].add(key or rep.sha256)
+    return {k for k, who in agencies.items() if len(who) >= BOILERPLATE_AGENCIES}
+
+
+def _substantive(rep: Report, boilerplate: set[str] | frozenset[str]) -> list[str]:
+    return [s.key for s in rep.sentences if s.key and s.chars >= MIN_SENTENCE_CHARS and s.section and s.key not in boilerplate]
+
+
+def _shared(cur: list[str], other: list[str]) -> float:
+    if len(cur) < MIN_SENTENCES or len(other) < MIN_SENTENCES:
+        return 0.0
+    others = set(other)
+    return sum(1 for k in cur if k in others) / len(cur)
+
+
+def _reused_text(key: str, prev: Report, cur: Report, boilerplate: set[str] | frozenset[str]) -> list[CrossFinding]:
+    a, b = _substantive(prev, boilerplate), _substantive(cur, boilerplate)
+    share = _shared(b, a)
+    if share < REUSED_INFO:
+        return []
+    severity = "warning" if share >= REUSED_WARNING else "info"
+    return [
+        CrossFinding(
+            rule="cross_year.reused_text",
+            severity=severity,
+            message=(
+                f"{_name(cur)} {cur.year}年报告正文 {len(b)} 句中有 {round(share * len(b))} 句（{share:.0%}）与{prev.year}年报告相同"
+                "（数字不计），疑为照搬上年内容（内容雷同）"
+            ),
+            expected=None,
+            actual=round(share, 3),
+            **_link(key, cur, prev),
+        )
+    ]
+
+
+def identical_text_across_agencies(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
+    """Reports of different agencies whose prose is mostly the same sentences (boilerplate excluded)."""
+    boilerplate = boilerplate_keys(keyed)
+    texts = [(k, r, _substantive(r, boilerplate)) for k, r in sorted(keyed, key=lambda kr: (_order(kr[1]), kr[0]))]
+    texts = [t for t in texts if len(t[2]) >= MIN_SENTENCES]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, (_, _, keys) in enumerate(texts):
+        for k in set(keys):
+            index[k].append(i)
+    out = []
+    for i, (key, rep, keys) in enumerate(texts):
+        overlap: Counter[int] = Counter()
+        for k in set(keys):
+            for j in index[k]:
+                if j < i and texts[j][0] != key:
+                    overlap[j] += 1
+        best = None
+        for j, _ in overlap.most_common(3):
+            share = _shared(keys, texts[j][2])
+            if share >= REUSED_WARNING and (best is None or share > best[1]):
+                best = (j, share)
+        if best is None:
+            continue
+        other = texts[best[0]][1]
+        out.append(
+            CrossFinding(
+                rule="cross_report.identical_text",
+                severity="warning",
+                message=f"{_name(rep)} {rep.year}年报告正文 {best[1]:.0%} 的句子与{_name(other)} {other.year}年报告相同（数字、套话不计），疑为内容雷同",
+                actual=round(best[1], 3),
+                **_link(key, rep, other),
+            )
+        )
+    return out
+
+
+def _kind(rep: Report) -> str:
+    name = rep.agency or ""
+    return "government" if name.endswith("人民政府") else "department"
+
+
+def peer_outliers(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
+    """Main counts far from the peer group's (same year, same kind) median on a log scale."""
+    groups: dict[tuple[int, str], list[tuple[str, Report]]] = defaultdict(list)
+    for key, rep in keyed:
+        groups[(rep.year, _kind(rep))].append((key, rep))  # type: ignore[index]
+    out = []
+    for (year, kind), members in sorted(groups.items()):
+        if len({k for k, _ in members}) < OUTLIER_MIN_PEERS:
+            continue
+        for code, label in MAIN_COUNTS.items():
+            values = [(k, r, r.values().get(code)) for k, r in members]
+            present = [(k, r, v) for k, r, v in values if isinstance(v, int | float)]
+            if len(present) < OUTLIER_MIN_PEERS:
+                continue
+            logs = [math.log1p(v) for _, _, v in present]
+            median = statistics.median(logs)
+            mad = statistics.median(abs(x - median) for x in logs)
+            if mad <= 0:
+                continue
+            typical = math.expm1(median)
+            for (k, r, v), x in zip(present, logs, strict=True):
+                z = (x - median) / (1.4826 * mad)
+                if abs(z) <= OUTLIER_Z:
+                    continue
+                peers = "人民政府" if kind == "government" else "部门"
+                out.append(
+                    CrossFinding(
+                        rule="cross_agency.outlier",
+                        severity="info",
+                        message=(
+                            f"{_name(r)} {year}年{label} {_num(v)}，同年度 {len(present)} 个{peers}报告的中位数为 {typical:.0f}"
+                            f"（偏离 {abs(z):.1f} 个稳健标准差），请核实"
+                        ),
+                        codes=[code],
+                        section=_section(code),
+                        expected=round(typical, 1),
+                        actual=v,
+                        path=r.path,
+                        sha256=r.sha256,
+                        agency_key=k,
+                        year=r.year,
+                    )
+                )
+    return out
+
+
+_AREA_CLAIM = regex.compile(r"全(?P<area>区|市|县|旗|州|盟)(?:共|累计|全年)?(?:共)?(?:新收|收到|受理|接收)(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共|总计|合计)?(?:为)?(?P<n>\d[\d,]*)件")
+
+
+def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
+    """A people's government whose text states an area total (全区受理申请 N 件) against the sum of its
+    departments' reports in the set (agencies named after the same area, same year). Departments seen
+    in other years but absent this year are named as missing."""
+    from extractor.textnorm import norm
+
+    by_year: dict[int, list[tuple[str, Report]]] = defaultdict(list)
+    for key, rep in keyed:
+        by_year[rep.year].append((key, rep))  # type: ignore[index]
+    all_departments: dict[str, dict[str, str]] = defaultdict(dict)  # area -> key -> name
+    out = []
+    for key, rep in keyed:
+        if _kind(rep) == "government":
+            continue
+        for area in _areas(keyed):
+            if key.startswith(area) or area in key:
+                all_departments[area][key] = _name(rep)
+    for key, rep in sorted(keyed, key=lambda kr: (_order(kr[1]), kr[0])):
+        if _kind(rep) != "government" or not rep.sentences:
+            continue
+        claim = None
+        for s in rep.sentences:
+            m = _AREA_CLAIM.search(norm(s.text))
+            if m:
+                claim = int(m.group("n").replace(",", ""))
+                break
+        if claim is None:
+            continue
+        area = _area_of(rep)
+        if not area:
+            continue
+        children = [(k, r) for k, r in by_year[rep.year] if k != key and _kind(r) != "government" and area in k]  # type: ignore[index]
+        if not children:
+            continue
+        total = sum(r.values().get("t3.new.total") or 0 for _, r in children)
+        present = {k for k, _ in children}
+        missing = [name for k, name in sorted(all_departments.get(area, {}).items()) if k not in present]
+        if total == claim and not missing:
+            continue
+        note = f"；库中缺少 {len(missing)} 个往年有报告的部门（{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}）" if missing else ""
+        out.append(
+            CrossFinding(
+                rule="cross_agency.aggregate",
+                severity="info",
+                message=(
+                    f"{_name(rep)} {rep.year}年正文称全{area[-1]}受理申请 {claim} 件，库中 {len(children)} 个下属部门报告合计 {_num(total)} 件{note}"
+                ),
+                codes=["t3.new.total"],
+                section="requests",
+                expected=total,
+                actual=claim,
+                path=rep.path,
+                sha256=rep.sha256,
+                agency_key=key,
+                year=rep.year,
+            )
+        )
+    return out
+
+
+_AREA = regex.compile(r"^(?P<area>.+?(?:区|市|县|旗|州|盟))人民政府$")
+
+
+def _area_of(rep: Report) -> str | None:
+    m = _AREA.match(rep.agency or "")
+    if not m:
+        return None
+    area = m.group("area")
+    # the innermost unit: 淮安市洪泽区 → 洪泽区 (departments often print only the district)
+    inner = regex.findall(r"[^市区县旗州盟省]+(?:市|区|县|旗|州|盟)", area)
+    return inner[-1] if inner else area
+
+
+def _areas(keyed: list[tuple[str, Report]]) -> set[str]:
+    return {a for _, r in keyed if _kind(r) == "government" and (a := _area_of(r))}

@@ -41,6 +41,29 @@ class Statement:
 
 
 @dataclass
+class Sentence:
+    """One sentence of the narrative (outside the tables), for the text rules and for spotting
+    text reused from last year. `key` is a hash of the text with digits masked (the cross-report
+    checks compare keys; `storage.load_reports` fills `text` only where a rule needs it)."""
+
+    text: str
+    page: int | None = None
+    section: str | None = None
+    key: str = ""
+    chars: int = 0  # Chinese characters in the sentence (short ones say little when repeated)
+
+
+@dataclass
+class TableBox:
+    """Where a statistics table was printed on a PDF page (pdfplumber points, top-left origin),
+    so an audit report can show a cropped image of it."""
+
+    table: str  # t2 | t3 | t4
+    page: int
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
 class Section:
     code: str
     heading: str
@@ -62,6 +85,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
     parser_version: str = ""
+    # additions for the audit (not part of the JSON contract): narrative sentences and table positions
+    sentences: list[Sentence] = field(default_factory=list)
+    table_boxes: list[TableBox] = field(default_factory=list)
 
     def cell_map(self) -> dict[str, Cell]:
         return {c.code: c for c in self.cells}

@@ -15,6 +15,14 @@ Schema (version `SCHEMA_VERSION`, kept in `PRAGMA user_version` and in `meta.sch
     cross_findings(report_id → reports (the later/second report), other_report_id → reports,
                    agency_key, year, other_year, rule, severity, message, codes JSON, expected, actual)
     aliases(name PRIMARY KEY, key)   -- user alias file, merged in by `ingest --aliases`
+    -- version 2 (supervisory audit):
+    findings.fingerprint, cross_findings.fingerprint   -- stable id of a finding (see `fingerprint`)
+    sentences(report_id → reports, idx, section, page, text, key, chars)   -- narrative, for text reuse
+    table_boxes(report_id → reports, tbl, page, x0, y0, x1, y1)          -- table position on PDF pages
+    decisions(fingerprint PRIMARY KEY, decision, value, decided_by, note, decided_at, rule, agency_key,
+              year, codes)   -- the reviewer's current decision; NOT tied to a report row, so it
+                             -- survives re-parsing and re-ingesting
+    decision_log(id, fingerprint, decision, value, decided_by, note, decided_at)   -- every decision made
 
 `sha256` is unique: a file's content is stored once, under the path it was first seen at, and is
 replaced when it is ingested again with another parser version (or with --force).
@@ -23,6 +31,7 @@ replaced when it is ingested again with another parser version (or with --force)
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sqlite3
 import unicodedata
@@ -31,9 +40,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from extractor.report import Cell, Finding, Report, Section
+from extractor.report import Cell, Finding, Report, Section, Sentence, TableBox
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -87,7 +96,8 @@ CREATE TABLE IF NOT EXISTS findings (
     section   TEXT,
     expected,
     actual,
-    page      INTEGER
+    page      INTEGER,
+    fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_report ON findings(report_id);
 CREATE INDEX IF NOT EXISTS findings_rule ON findings(rule);
@@ -103,13 +113,61 @@ CREATE TABLE IF NOT EXISTS cross_findings (
     message         TEXT NOT NULL,
     codes           TEXT NOT NULL,
     expected,
-    actual
+    actual,
+    fingerprint     TEXT
 );
 CREATE INDEX IF NOT EXISTS cross_findings_report ON cross_findings(report_id);
 CREATE TABLE IF NOT EXISTS aliases (
     name TEXT PRIMARY KEY,
     key  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sentences (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    idx       INTEGER NOT NULL,
+    section   TEXT,
+    page      INTEGER,
+    text      TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    chars     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_report ON sentences(report_id);
+CREATE TABLE IF NOT EXISTS table_boxes (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    tbl       TEXT NOT NULL,
+    page      INTEGER NOT NULL,
+    x0 REAL, y0 REAL, x1 REAL, y1 REAL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    fingerprint TEXT PRIMARY KEY,
+    decision    TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed', 'corrected')),
+    value,
+    decided_by  TEXT NOT NULL,
+    note        TEXT,
+    decided_at  TEXT NOT NULL,
+    rule        TEXT,
+    agency_key  TEXT,
+    year        INTEGER,
+    codes       TEXT
+);
+CREATE TABLE IF NOT EXISTS decision_log (
+    id          INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    value,
+    decided_by  TEXT NOT NULL,
+    note        TEXT,
+    decided_at  TEXT NOT NULL
+);
+"""
+
+# columns added by version 2 to tables of version 1, then the indexes that need them
+_MIGRATE_1_TO_2 = """
+ALTER TABLE findings ADD COLUMN fingerprint TEXT;
+ALTER TABLE cross_findings ADD COLUMN fingerprint TEXT;
+"""
+_INDEXES_2 = """
+CREATE INDEX IF NOT EXISTS findings_fingerprint ON findings(fingerprint);
+CREATE INDEX IF NOT EXISTS cross_findings_fingerprint ON cross_findings(fingerprint);
 """
 
 
@@ -182,15 +240,23 @@ def connect(db_path: str) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives process kills
         if version < SCHEMA_VERSION:
-            # one script, one transaction: executescript would commit an open transaction first
+            # one transaction: executescript would commit an open transaction first, so BEGIN is in the script
             conn.executescript(
                 "BEGIN IMMEDIATE;"
                 + _SCHEMA
+                + (_MIGRATE_1_TO_2 if version == 1 else "")
+                + _INDEXES_2
                 + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
                 + f"INSERT OR IGNORE INTO meta VALUES ('created_at', '{_now()}');"
                 + f"PRAGMA user_version = {SCHEMA_VERSION};"
-                + "COMMIT;"
             )
+            try:
+                if version == 1:
+                    _backfill_fingerprints(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{db_path}: not a usable SQLite database ({exc})") from None
     return conn
@@ -255,9 +321,10 @@ def write_report(conn: sqlite3.Connection, report: Report, agency_key_value: str
             seen.add(c.code)
             rows.append((rid, c.code, c.value, c.raw, c.page, c.confidence, c.label, int(bool(c.derived))))
         conn.executemany("INSERT INTO cells VALUES (?,?,?,?,?,?,?,?)", rows)
+        prints = fingerprints(report.findings, agency_key_value or f"sha:{report.sha256[:16]}", report.year)
         conn.executemany(
-            "INSERT INTO findings (report_id, rule, severity, message, codes, section, expected, actual, page)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO findings (report_id, rule, severity, message, codes, section, expected, actual, page,"
+            " fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     rid,
@@ -269,11 +336,67 @@ def write_report(conn: sqlite3.Connection, report: Report, agency_key_value: str
                     f.expected,
                     f.actual,
                     f.page,
+                    fp,
                 )
-                for f in report.findings
+                for f, fp in zip(report.findings, prints, strict=True)
             ],
         )
+        conn.executemany(
+            "INSERT INTO sentences VALUES (?,?,?,?,?,?,?)",
+            [(rid, i, s.section, s.page, s.text, s.key, s.chars) for i, s in enumerate(report.sentences)],
+        )
+        conn.executemany(
+            "INSERT INTO table_boxes VALUES (?,?,?,?,?,?,?)",
+            [(rid, b.table, b.page, *b.bbox) for b in report.table_boxes],
+        )
     return rid
+
+
+# --------------------------------------------------------------------------------------------------
+# fingerprints: a finding's identity across re-parsing, re-ingesting and parser versions
+
+
+def fingerprint(rule: str, agency: str | None, year: int | None, codes: Iterable[str], section: str | None = None, other: str | None = None) -> str:
+    """rule + agency key + year + sorted cells (+ section when no cell, + the other report's agency and
+    year for cross-report findings). Messages, values and row ids are left out: they change with the
+    parser, the identity of the problem does not."""
+    parts = [rule, agency or "", str(year or ""), ",".join(sorted(set(codes))), "" if codes else section or "", other or ""]
+    return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprints(findings: Iterable[Finding], agency: str | None, year: int | None) -> list[str]:
+    """Fingerprints of one report's findings; a repeat of the same identity gets '-2', '-3' …"""
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        fp = fingerprint(f.rule, agency, year, f.codes, f.section)
+        seen[fp] = seen.get(fp, 0) + 1
+        out.append(fp if seen[fp] == 1 else f"{fp}-{seen[fp]}")
+    return out
+
+
+def _refresh_fingerprints(conn: sqlite3.Connection, report_ids: Iterable[int] | None = None) -> None:
+    """Recompute the stored findings' fingerprints (after a migration or a change of agency keys)."""
+    reports = {
+        rid: (key or f"sha:{sha[:16]}", year)
+        for rid, key, sha, year in conn.execute("SELECT id, agency_key, sha256, year FROM reports")
+    }
+    wanted = set(report_ids) if report_ids is not None else set(reports)
+    rows = conn.execute("SELECT id, report_id, rule, codes, section FROM findings ORDER BY report_id, id").fetchall()
+    by_report: dict[int, list[tuple]] = {}
+    for row in rows:
+        if row[1] in wanted:
+            by_report.setdefault(row[1], []).append(row)
+    updates = []
+    for rid, items in by_report.items():
+        key, year = reports[rid]
+        found = [Finding(rule, "", "", json.loads(codes), section) for _, _, rule, codes, section in items]
+        updates += [(fp, fid) for fp, (fid, *_) in zip(fingerprints(found, key, year), items, strict=True)]
+    conn.executemany("UPDATE findings SET fingerprint = ? WHERE id = ?", updates)
+
+
+def _backfill_fingerprints(conn: sqlite3.Connection) -> None:
+    _refresh_fingerprints(conn)
 
 
 def write_failure(
@@ -307,11 +430,22 @@ def rekey_agencies(conn: sqlite3.Connection, aliases: Mapping[str, str]) -> int:
     if changes:
         with transaction(conn):
             conn.executemany("UPDATE reports SET agency_key = ? WHERE id = ?", changes)
+            _refresh_fingerprints(conn, [rid for _, rid in changes])
     return len(changes)
 
 
 def replace_cross_findings(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
     """Replace all cross-report findings in one transaction (they are recomputed after every ingest)."""
+    rows = list(rows)
+    keys = dict(conn.execute("SELECT id, agency_key FROM reports").fetchall())
+    seen: dict[str, int] = {}
+    prints = []
+    for r in rows:
+        other = r.get("other_report_id")
+        other_id = f"{keys.get(other) or ''}:{r.get('other_year') or ''}" if other else ""
+        fp = fingerprint(r["rule"], r.get("agency_key") or keys.get(r["report_id"]), r.get("year"), r.get("codes", []), None, other_id)
+        seen[fp] = seen.get(fp, 0) + 1
+        prints.append(fp if seen[fp] == 1 else f"{fp}-{seen[fp]}")
     data = [
         (
             r["report_id"],
@@ -325,14 +459,15 @@ def replace_cross_findings(conn: sqlite3.Connection, rows: Iterable[dict[str, An
             json.dumps(r.get("codes", []), ensure_ascii=False),
             r.get("expected"),
             r.get("actual"),
+            fp,
         )
-        for r in rows
+        for r, fp in zip(rows, prints, strict=True)
     ]
     with transaction(conn):
         conn.execute("DELETE FROM cross_findings")
         conn.executemany(
             "INSERT INTO cross_findings (report_id, other_report_id, agency_key, year, other_year, rule, severity,"
-            " message, codes, expected, actual) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " message, codes, expected, actual, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             data,
         )
     return len(data)
@@ -382,7 +517,19 @@ def load_reports(
             out[rid][1].cells.append(
                 Cell(code, value, raw or "", page, conf if conf is not None else 1.0, label or "", bool(derived))
             )
+    for rid, _idx, section, page, text, key, chars in conn.execute(
+        "SELECT report_id, idx, section, page,"
+        + (" text" if with_details else " CASE WHEN text LIKE '%全%' THEN text ELSE '' END")
+        + ", key, chars FROM sentences ORDER BY report_id, idx"
+    ):
+        if rid in out:
+            out[rid][1].sentences.append(Sentence(text, page, section, key, chars))
     if with_details:
+        for rid, tbl, page, x0, y0, x1, y1 in conn.execute(
+            "SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes ORDER BY report_id, rowid"
+        ):
+            if rid in out:
+                out[rid][1].table_boxes.append(TableBox(tbl, page, (x0, y0, x1, y1)))
         for rid, code, heading, page, found in conn.execute(
             "SELECT report_id, code, heading, page, found FROM sections ORDER BY report_id, rowid"
         ):

@@ -1,0 +1,588 @@
+"""Audit reports over a database: one self-contained HTML file a supervisor can mail, or Excel /
+Markdown, plus one rectification notice (整改通知) per agency.
+
+Everything is read from the database (findings, cross-report findings, reviewer decisions); the
+source PDFs are opened only to crop an image of the table a finding is about. The HTML needs no
+network: CSS, JavaScript and the PNG images are inline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+import re
+import zipfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from extractor import storage
+from extractor.review import DECISION_LABELS, Decision, decisions
+
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SECTION_TABLE = {"active": "t2", "requests": "t3", "review": "t4"}
+TABLE_LABELS = {"t2": "表二", "t3": "表三", "t4": "表四"}
+IMAGE_SCALE = 1.6  # 115 dpi: table digits stay legible, a page stays ~100 KB
+PAGE_SCALE = 0.8  # whole page when the table's position is unknown
+MARGIN = 8.0  # points around the table's box
+
+
+class AuditError(Exception):
+    """An audit that cannot be written (no database, unknown output type); one-line message."""
+
+
+@dataclass
+class AuditFinding:
+    fingerprint: str
+    rule: str
+    severity: str
+    message: str
+    codes: list[str]
+    section: str | None
+    expected: Any
+    actual: Any
+    page: int | None
+    cross: bool = False
+    decision: Decision | None = None
+    image: str | None = None  # id of the report image it refers to
+
+
+@dataclass
+class AuditReport:
+    id: int
+    agency: str
+    agency_key: str
+    year: int | None
+    template: str | None
+    path: str
+    format: str
+    findings: list[AuditFinding] = field(default_factory=list)
+    images: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (caption, base64 PNG)
+
+    def counts(self) -> Counter:
+        return Counter(f.severity for f in self.findings)
+
+
+@dataclass
+class Audit:
+    reports: list[AuditReport]
+    generated: str
+    db_path: str
+
+    def agencies(self) -> list[tuple[str, str, Counter, int]]:
+        """(agency key, name, severity counts, decided count) per agency, most errors first."""
+        out: dict[str, tuple[str, Counter, int]] = {}
+        for rep in self.reports:
+            name, counts, decided = out.get(rep.agency_key, (rep.agency, Counter(), 0))
+            counts = counts + rep.counts()
+            decided += sum(1 for f in rep.findings if f.decision)
+            out[rep.agency_key] = (name, counts, decided)
+        rows = [(k, n, c, d) for k, (n, c, d) in out.items()]
+        rows.sort(key=lambda r: (-r[2]["error"], -r[2]["warning"], -r[2]["info"], r[1]))
+        return rows
+
+    def rules(self) -> list[str]:
+        return sorted({f.rule for r in self.reports for f in r.findings})
+
+
+# --------------------------------------------------------------------------------------------------
+# collecting
+
+
+def collect(
+    db_path: str,
+    config: Any = None,
+    agency: str | None = None,
+    year: int | None = None,
+    images: bool = True,
+) -> Audit:
+    """Read every parsed report with its findings and decisions (rules file applied: off / severity)."""
+    if not os.path.exists(db_path):
+        raise AuditError(f"{db_path}: 数据库不存在")
+    conn = storage.connect(db_path)
+    try:
+        made = decisions(conn)
+        reports: dict[int, AuditReport] = {}
+        for rid, path, fmt, agency_name, key, yr, template in conn.execute(
+            "SELECT id, path, format, agency, agency_key, year, template FROM reports WHERE status = 'ok' ORDER BY agency_key, year, path"
+        ):
+            if agency and agency not in (agency_name or "") and agency not in (key or ""):
+                continue
+            if year is not None and yr != year:
+                continue
+            reports[rid] = AuditReport(rid, agency_name or os.path.basename(path), key or path, yr, template, path, fmt or "")
+        for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(
+            "SELECT report_id, fingerprint, rule, severity, message, codes, section, expected, actual, page FROM findings ORDER BY id"
+        ):
+            if rid in reports:
+                reports[rid].findings.append(
+                    AuditFinding(fp or "", rule, severity, message, json.loads(codes), section, expected, actual, page, decision=made.get(fp))
+                )
+        for rid, fp, rule, severity, message, codes, expected, actual in conn.execute(
+            "SELECT report_id, fingerprint, rule, severity, message, codes, expected, actual FROM cross_findings ORDER BY id"
+        ):
+            if rid in reports:
+                reports[rid].findings.append(
+                    AuditFinding(fp or "", rule, severity, message, json.loads(codes), None, expected, actual, None, cross=True, decision=made.get(fp))
+                )
+        boxes: dict[int, list[tuple[str, int, tuple[float, float, float, float]]]] = defaultdict(list)
+        for rid, tbl, page, x0, y0, x1, y1 in conn.execute("SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes"):
+            boxes[rid].append((tbl, page, (x0, y0, x1, y1)))
+    finally:
+        conn.close()
+    for rep in reports.values():
+        if config is not None:
+            _apply_config(rep, config)
+        rep.findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.rule, f.page or 0))
+        if images and rep.format == "pdf":
+            _attach_images(rep, boxes.get(rep.id, []))
+    ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
+    return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path)
+
+
+def _apply_config(rep: AuditReport, config: Any) -> None:
+    kept = []
+    for f in rep.findings:
+        if not config.enabled(f.rule):
+            continue
+        f.severity = config.severity(f.rule, f.severity)
+        kept.append(f)
+    rep.findings = kept
+
+
+# --------------------------------------------------------------------------------------------------
+# images of the table a finding is about
+
+
+def _pdf_source(path: str) -> bytes | str | None:
+    """The PDF's bytes or path: a file on disk, or a member of a zip ('archive.zip!member.pdf')."""
+    if os.path.exists(path):
+        return path
+    if "!" in path:
+        archive, member = path.split("!", 1)
+        if os.path.exists(archive) and "!" not in member:
+            try:
+                with zipfile.ZipFile(archive) as zf:
+                    for info in zf.infolist():
+                        if info.filename == member or _zip_name(info) == member:
+                            return zf.read(info)
+            except (zipfile.BadZipFile, OSError):
+                return None
+    return None
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _attach_images(rep: AuditReport, boxes: list[tuple[str, int, tuple[float, float, float, float]]]) -> None:
+    """Crop the table region (or the whole page) behind each finding that names a page."""
+    wanted: dict[str, tuple[int, tuple[float, float, float, float] | None, str]] = {}
+    for f in rep.findings:
+        if not f.page:
+            continue
+        table = SECTION_TABLE.get(f.section or "") or next((c[:2] for c in f.codes if c[:2] in TABLE_LABELS), None)
+        box = next((b for t, p, b in boxes if t == table and p == f.page), None)
+        if box is not None and table:
+            image_id = f"r{rep.id}-{table}-p{f.page}"
+            caption = f"{TABLE_LABELS[table]}（第 {f.page} 页）"
+        else:
+            image_id = f"r{rep.id}-p{f.page}"
+            caption = f"第 {f.page} 页"
+        wanted.setdefault(image_id, (f.page, box, caption))
+        f.image = image_id
+    if not wanted:
+        return
+    source = _pdf_source(rep.path)
+    if source is None:
+        return
+    try:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(source)
+    except Exception:  # a file that moved or changed since ingest: no image, the findings still stand
+        return
+    try:
+        for image_id, (page_no, box, caption) in wanted.items():
+            if not 1 <= page_no <= len(pdf):
+                continue
+            png = _render(pdf[page_no - 1], box)
+            if png:
+                rep.images[image_id] = (caption, base64.b64encode(png).decode("ascii"))
+    finally:
+        pdf.close()
+    for f in rep.findings:
+        if f.image and f.image not in rep.images:
+            f.image = None
+
+
+def _render(page: Any, box: tuple[float, float, float, float] | None) -> bytes | None:
+    try:
+        width, height = page.get_size()
+        scale = IMAGE_SCALE if box else PAGE_SCALE
+        image = page.render(scale=scale).to_pil()
+        if box:
+            x0, y0, x1, y1 = box
+            crop = (
+                max(0, (x0 - MARGIN) * scale),
+                max(0, (y0 - MARGIN) * scale),
+                min(width * scale, (x1 + MARGIN) * scale),
+                min(height * scale, (y1 + MARGIN) * scale),
+            )
+            image = image.crop(tuple(int(round(v)) for v in crop))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue()
+    except Exception:
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+def _decision_text(d: Decision | None) -> str:
+    if d is None:
+        return "未审核"
+    text = DECISION_LABELS.get(d.decision, d.decision)
+    if d.decision == "corrected":
+        text += f"：更正值 {_num(d.value)}"
+    return f"{text}（{d.decided_by}，{d.decided_at[:10]}）" + (f"：{d.note}" if d.note else "")
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222;background:#fafafa}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #356;padding-bottom:4px}
+h3{font-size:16px;margin:18px 0 6px}.meta{color:#666;font-size:13px}
+table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 12px;font-size:13px}
+th,td{border:1px solid #ccd;padding:4px 6px;vertical-align:top;text-align:left}
+th{background:#e8eef4;cursor:pointer;user-select:none;white-space:nowrap}th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
+td.sev{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.sev-error{color:#b00020;font-weight:bold}.sev-warning{color:#a65f00;font-weight:bold}.sev-info{color:#2c5f8a}
+tr.error td:first-child{border-left:4px solid #b00020}tr.warning td:first-child{border-left:4px solid #e0a000}tr.info td:first-child{border-left:4px solid #6a9cc9}
+.filters{position:sticky;top:0;background:#fafafa;padding:8px 0;border-bottom:1px solid #ccd;z-index:2}
+.filters label{margin-right:14px;font-size:14px}.filters select,.filters input{font-size:14px;padding:2px 4px}
+.report{background:#fff;border:1px solid #dde;padding:8px 14px;margin:14px 0;border-radius:4px}
+.fig{display:inline-block;margin:6px 10px 6px 0;vertical-align:top}.fig img{max-width:100%;border:1px solid #ccd}
+.fig figcaption{font-size:12px;color:#555}.fp{font-family:monospace;font-size:11px;color:#777}
+.decided{color:#1b6e2d}.undecided{color:#888}#count{font-size:13px;color:#555;margin-left:8px}
+"""
+
+_JS = """
+(function(){
+  var sev=document.getElementById('f-severity'), rule=document.getElementById('f-rule'),
+      agency=document.getElementById('f-agency'), text=document.getElementById('f-text'),
+      count=document.getElementById('count');
+  function apply(){
+    var shown=0;
+    document.querySelectorAll('tr.finding').forEach(function(tr){
+      var ok=(!sev.value||tr.dataset.severity===sev.value)&&(!rule.value||tr.dataset.rule===rule.value)
+        &&(!agency.value||tr.dataset.agency===agency.value)
+        &&(!text.value||tr.textContent.indexOf(text.value)>=0);
+      tr.style.display=ok?'':'none'; if(ok)shown++;
+    });
+    document.querySelectorAll('section.report').forEach(function(s){
+      var any=s.querySelector('tr.finding:not([style*="none"])');
+      var agencyOk=!agency.value||s.dataset.agency===agency.value;
+      s.style.display=(any||(!sev.value&&!rule.value&&!text.value&&agencyOk&&!s.querySelector('tr.finding')))&&agencyOk?'':'none';
+    });
+    document.querySelectorAll('#summary tbody tr').forEach(function(tr){
+      tr.style.display=(!agency.value||tr.dataset.agency===agency.value)?'':'none';
+    });
+    count.textContent='显示 '+shown+' 条发现';
+  }
+  [sev,rule,agency].forEach(function(el){el.addEventListener('change',apply)});
+  text.addEventListener('input',apply);
+  document.querySelectorAll('table.sortable').forEach(function(table){
+    table.querySelectorAll('th').forEach(function(th,i){
+      th.addEventListener('click',function(){
+        var body=table.tBodies[0], rows=Array.prototype.slice.call(body.rows);
+        var asc=!th.classList.contains('sorted-asc');
+        table.querySelectorAll('th').forEach(function(h){h.classList.remove('sorted-asc','sorted-desc')});
+        th.classList.add(asc?'sorted-asc':'sorted-desc');
+        rows.sort(function(a,b){
+          var x=a.cells[i].dataset.sort||a.cells[i].textContent, y=b.cells[i].dataset.sort||b.cells[i].textContent;
+          var nx=parseFloat(x), ny=parseFloat(y);
+          var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y,'zh');
+          return asc?c:-c;
+        });
+        rows.forEach(function(r){body.appendChild(r)});
+      });
+    });
+  });
+  apply();
+})();
+"""
+
+
+def render_html(audit: Audit) -> str:
+    """One self-contained HTML page (no external resources)."""
+    out: list[str] = []
+    w = out.append
+    total = Counter()
+    for rep in audit.reports:
+        total += rep.counts()
+    w("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>")
+    w("<meta name='viewport' content='width=device-width, initial-scale=1'>")
+    w("<title>政府信息公开工作年度报告审核报告</title>")
+    w(f"<style>{_CSS}</style></head><body>")
+    w("<h1>政府信息公开工作年度报告审核报告</h1>")
+    w(
+        f"<p class='meta'>生成时间：{_e(audit.generated)}；数据库：{_e(os.path.basename(audit.db_path))}；"
+        f"报告 {len(audit.reports)} 份，机构 {len(audit.agencies())} 个；"
+        f"错误 {total['error']} 条，警告 {total['warning']} 条，提示 {total['info']} 条。</p>"
+    )
+    # filters
+    agencies = audit.agencies()
+    w("<div class='filters'>")
+    w("<label>级别 <select id='f-severity'><option value=''>全部</option>")
+    for sev, label in SEVERITY_LABELS.items():
+        w(f"<option value='{sev}'>{label}</option>")
+    w("</select></label><label>规则 <select id='f-rule'><option value=''>全部</option>")
+    for rule in audit.rules():
+        w(f"<option value='{_e(rule)}'>{_e(rule)}</option>")
+    w("</select></label><label>机构 <select id='f-agency'><option value=''>全部</option>")
+    for key, name, _, _ in sorted(agencies, key=lambda a: a[1]):
+        w(f"<option value='{_e(key)}'>{_e(name)}</option>")
+    w("</select></label><label>搜索 <input id='f-text' type='search' placeholder='说明中的文字'></label>")
+    w("<span id='count'></span></div>")
+    # summary
+    w("<h2>汇总：各机构发现数</h2>")
+    w("<table id='summary' class='sortable'><thead><tr><th>机构</th><th>报告数</th><th>错误</th><th>警告</th><th>提示</th><th>已审核</th></tr></thead><tbody>")
+    n_reports = Counter(r.agency_key for r in audit.reports)
+    for key, name, counts, decided in agencies:
+        w(
+            f"<tr data-agency='{_e(key)}'><td><a href='#a-{_anchor(key)}'>{_e(name)}</a></td><td class='n'>{n_reports[key]}</td>"
+            f"<td class='n sev-error'>{counts['error']}</td><td class='n sev-warning'>{counts['warning']}</td>"
+            f"<td class='n sev-info'>{counts['info']}</td><td class='n'>{decided}</td></tr>"
+        )
+    w(f"</tbody><tfoot><tr><th>合计</th><th>{len(audit.reports)}</th><th>{total['error']}</th><th>{total['warning']}</th><th>{total['info']}</th>")
+    w(f"<th>{sum(a[3] for a in agencies)}</th></tr></tfoot></table>")
+    # per report
+    w("<h2>各报告发现</h2>")
+    anchored: set[str] = set()
+    for rep in audit.reports:
+        anchor = ""
+        if rep.agency_key not in anchored:
+            anchored.add(rep.agency_key)
+            anchor = f" id='a-{_anchor(rep.agency_key)}'"
+        counts = rep.counts()
+        w(f"<section class='report' data-agency='{_e(rep.agency_key)}'{anchor}>")
+        w(f"<h3>{_e(rep.agency)} {_e(rep.year or '')}年度（{_e(rep.template or '格式未识别')} 年版格式）</h3>")
+        w(
+            f"<p class='meta'>来源文件：{_e(rep.path)}；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}</p>"
+        )
+        if not rep.findings:
+            w("<p>未发现问题。</p></section>")
+            continue
+        w("<table class='sortable findings'><thead><tr><th>级别</th><th>规则</th><th>说明</th><th>印出值</th><th>应为</th><th>页码</th><th>审核决定</th><th>指纹</th></tr></thead><tbody>")
+        for f in rep.findings:
+            page = _e(f.page or "")
+            if f.image:
+                page = f"<a href='#{_e(f.image)}'>{page}</a>"
+            decision = f"<span class='{'decided' if f.decision else 'undecided'}'>{_e(_decision_text(f.decision))}</span>"
+            w(
+                f"<tr class='finding {f.severity}' data-severity='{f.severity}' data-rule='{_e(f.rule)}' data-agency='{_e(rep.agency_key)}'>"
+                f"<td class='sev sev-{f.severity}' data-sort='{SEVERITY_ORDER.get(f.severity, 3)}'>{SEVERITY_LABELS.get(f.severity, f.severity)}</td>"
+                f"<td>{_e(f.rule)}{'（跨报告）' if f.cross else ''}</td><td>{_e(f.message)}</td>"
+                f"<td class='n'>{_e(_num(f.actual))}</td><td class='n'>{_e(_num(f.expected))}</td><td class='n'>{page}</td>"
+                f"<td>{decision}</td><td class='fp'>{_e(f.fingerprint)}</td></tr>"
+            )
+        w("</tbody></table>")
+        for image_id, (caption, data) in rep.images.items():
+            w(f"<figure class='fig' id='{_e(image_id)}'><img alt='{_e(caption)}' src='data:image/png;base64,{data}'><figcaption>{_e(caption)}</figcaption></figure>")
+        w("</section>")
+    w(f"<script>{_JS}</script></body></html>")
+    return "\n".join(out)
+
+
+def _anchor(key: str) -> str:
+    return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "_", key)
+
+
+# --------------------------------------------------------------------------------------------------
+# Markdown and Excel
+
+
+def render_markdown(audit: Audit) -> str:
+    lines = ["# 政府信息公开工作年度报告审核报告", "", f"生成时间：{audit.generated}；报告 {len(audit.reports)} 份。", ""]
+    lines += ["## 汇总", "", "| 机构 | 错误 | 警告 | 提示 | 已审核 |", "|---|---:|---:|---:|---:|"]
+    for _, name, counts, decided in audit.agencies():
+        lines.append(f"| {_md(name)} | {counts['error']} | {counts['warning']} | {counts['info']} | {decided} |")
+    for rep in audit.reports:
+        lines += ["", f"## {_md(rep.agency)} {rep.year or ''}年度", "", f"来源文件：{_md(rep.path)}", ""]
+        if not rep.findings:
+            lines.append("未发现问题。")
+            continue
+        lines += ["| 级别 | 规则 | 说明 | 印出值 | 应为 | 页码 | 审核决定 | 指纹 |", "|---|---|---|---:|---:|---:|---|---|"]
+        for f in rep.findings:
+            lines.append(
+                f"| {SEVERITY_LABELS.get(f.severity, f.severity)} | {f.rule} | {_md(f.message)} | {_num(f.actual)} | "
+                f"{_num(f.expected)} | {f.page or ''} | {_md(_decision_text(f.decision))} | {f.fingerprint} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: Any) -> str:
+    return str(text or "").replace("|", "\\|").replace("\n", " ")
+
+
+FINDING_HEADERS = ["指纹", "机构", "年度", "级别", "规则", "说明", "单元格", "印出值", "应为", "页码", "来源文件", "决定", "更正值", "审核人", "备注"]
+
+
+def write_xlsx(audit: Audit, path: str) -> None:
+    """Sheets 汇总 and 发现; the 决定 / 更正值 / 审核人 / 备注 columns are read back by `review --import`."""
+    import openpyxl
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.Workbook()
+    summary = book.active
+    summary.title = "汇总"
+    summary.append(["机构", "报告数", "错误", "警告", "提示", "已审核"])
+    n_reports = Counter(r.agency_key for r in audit.reports)
+    for key, name, counts, decided in audit.agencies():
+        summary.append([name, n_reports[key], counts["error"], counts["warning"], counts["info"], decided])
+    sheet = book.create_sheet("发现")
+    sheet.append(FINDING_HEADERS)
+    fills = {"error": PatternFill("solid", fgColor="F8D7DA"), "warning": PatternFill("solid", fgColor="FFF3CD")}
+    for rep in audit.reports:
+        for f in rep.findings:
+            d = f.decision
+            sheet.append(
+                [
+                    f.fingerprint, rep.agency, rep.year, SEVERITY_LABELS.get(f.severity, f.severity), f.rule, f.message,
+                    ", ".join(f.codes), f.actual, f.expected, f.page, rep.path,
+                    DECISION_LABELS.get(d.decision) if d else None, d.value if d else None,
+                    d.decided_by if d else None, d.note if d else None,
+                ]
+            )  # fmt: skip
+            if f.severity in fills:
+                sheet.cell(sheet.max_row, 4).fill = fills[f.severity]
+    choices = DataValidation(type="list", formula1='"确认,不成立,已更正"', allow_blank=True)
+    sheet.add_data_validation(choices)
+    if sheet.max_row > 1:
+        choices.add(f"L2:L{sheet.max_row}")
+    for ws in (summary, sheet):
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    for col, width in zip("ABCDEFGHIJKLMNO", [18, 28, 7, 7, 26, 70, 30, 9, 9, 6, 30, 10, 9, 10, 24], strict=True):
+        sheet.column_dimensions[col].width = width
+    summary.column_dimensions["A"].width = 32
+    book.save(path)
+
+
+def write(audit: Audit, path: str) -> None:
+    """Write the audit in the format named by the file extension (.html/.htm, .xlsx, .md)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".html", ".htm"):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render_html(audit))
+    elif ext == ".xlsx":
+        write_xlsx(audit, path)
+    elif ext in (".md", ".markdown"):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render_markdown(audit))
+    else:
+        raise AuditError(f"{path}: 不支持的输出类型（请用 .html、.xlsx 或 .md）")
+
+
+# --------------------------------------------------------------------------------------------------
+# rectification notices (整改通知)
+
+
+def _to_correct(rep: AuditReport) -> list[AuditFinding]:
+    """Errors and warnings not dismissed by the reviewer: what the agency must fix or explain."""
+    return [f for f in rep.findings if f.severity in ("error", "warning") and not (f.decision and f.decision.decision == "dismissed")]
+
+
+def return_letters(audit: Audit, directory: str, sender: str = "政务公开办公室", docx: bool = True) -> list[str]:
+    """One short Markdown (and DOCX) notice per agency that has something to correct; returns the paths."""
+    os.makedirs(directory, exist_ok=True)
+    by_agency: dict[str, list[AuditReport]] = defaultdict(list)
+    for rep in audit.reports:
+        by_agency[rep.agency_key].append(rep)
+    written = []
+    for _key, reps in sorted(by_agency.items()):
+        items = [(rep, f) for rep in reps for f in _to_correct(rep)]
+        if not items:
+            continue
+        name = reps[-1].agency
+        lines = _letter_lines(name, items, sender, audit.generated[:10])
+        stem = os.path.join(directory, _filename(f"整改通知_{name}"))
+        with open(stem + ".md", "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        written.append(stem + ".md")
+        if docx:
+            _letter_docx(stem + ".docx", name, items, sender, audit.generated[:10])
+            written.append(stem + ".docx")
+    return written
+
+
+def _item_text(rep: AuditReport, f: AuditFinding) -> str:
+    where = f"（第 {f.page} 页）" if f.page and f"第 {f.page} 页" not in f.message else ""
+    text = f"{rep.year or ''}年度报告：{f.message}{where}"
+    if f.decision and f.decision.decision == "corrected":
+        text += f"。经核，正确数值应为 {_num(f.decision.value)}"
+    if f.decision and f.decision.note:
+        text += f"（审核意见：{f.decision.note}）"
+    return text
+
+
+def _letter_lines(name: str, items: list[tuple[AuditReport, AuditFinding]], sender: str, date: str) -> list[str]:
+    lines = [
+        "# 关于政府信息公开工作年度报告问题的整改通知",
+        "",
+        f"{name}：",
+        "",
+        f"经审核，你单位报送的政府信息公开工作年度报告存在以下 {len(items)} 处问题，请逐项核实更正，并将更正后的报告重新发布、报送。",
+        "",
+    ]
+    for i, (rep, f) in enumerate(items, 1):
+        lines.append(f"{i}. 【{SEVERITY_LABELS.get(f.severity, f.severity)}】{_item_text(rep, f)}")
+    lines += ["", "如对上述问题有异议，请附说明材料一并反馈。", "", f"{sender}", f"{date}"]
+    return lines
+
+
+def _letter_docx(path: str, name: str, items: list[tuple[AuditReport, AuditFinding]], sender: str, date: str) -> None:
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    document = docx.Document()
+    title = document.add_heading("关于政府信息公开工作年度报告问题的整改通知", level=1)
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(f"{name}：")
+    document.add_paragraph(f"经审核，你单位报送的政府信息公开工作年度报告存在以下 {len(items)} 处问题，请逐项核实更正，并将更正后的报告重新发布、报送。")
+    for rep, f in items:
+        document.add_paragraph(f"【{SEVERITY_LABELS.get(f.severity, f.severity)}】{_item_text(rep, f)}", style="List Number")
+    document.add_paragraph("如对上述问题有异议，请附说明材料一并反馈。")
+    for text in (sender, date):
+        document.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    document.save(path)
+
+
+def _filename(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text)[:80]

@@ -1,0 +1,179 @@
+"""`extractor rules`, `extractor audit`, `extractor review`: thin click wrappers over
+extractor.checks / rules_config, extractor.audit and extractor.review.
+
+Registered on the main group by extractor/cli.py (`_register_optional_commands`).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(" ".join(str(message).split()))
+
+
+def _config(path: str | None):
+    if not path:
+        return None
+    from extractor.rules_config import RulesConfigError, load
+
+    try:
+        return load(path)
+    except RulesConfigError as exc:
+        _fail(str(exc))
+
+
+def catalogue(config=None) -> list[dict]:
+    """Every rule (single-report and cross-report) with the settings in effect."""
+    from extractor.checks import RULES
+    from extractor.cross_checks import CROSS_RULES
+
+    out = []
+    for rule in [*RULES, *CROSS_RULES]:
+        enabled = config.enabled(rule.id) if config else True
+        severity = config.severity(rule.id, rule.severity) if config else rule.severity
+        tolerance = config.tolerance(rule) if config else rule.tolerance
+        out.append(
+            {
+                "id": rule.id,
+                "severity": severity,
+                "scope": rule.scope,
+                "formula": rule.description,
+                "tolerance": tolerance,
+                "tolerance_unit": rule.tolerance_unit,
+                "skipped": rule.skipped,
+                "source": rule.source,
+                "enabled": enabled,
+            }
+        )
+    return out
+
+
+@click.command("rules")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="A rules TOML file: show the settings it gives.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
+def rules(rules_path: str | None, fmt: str) -> None:
+    """List every rule: id, scope, formula in words, tolerance, severity, when it is skipped."""
+    rows = catalogue(_config(rules_path))
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if fmt == "md":
+        click.echo("| 规则 | 级别 | 范围 | 公式 / 内容 | 容差 | 不检查的情形 |")
+        click.echo("|---|---|---|---|---|---|")
+        for r in rows:
+            click.echo(f"| `{r['id']}` | {_severity(r)} | {r['scope']} | {r['formula']} | {_tolerance(r)} | {r['skipped'] or '—'} |")
+        return
+    for r in rows:
+        click.echo(f"{r['id']:<30} {_severity(r):<8} {r['scope']:<6} {r['formula']}")
+        details = []
+        if r["tolerance"] is not None:
+            details.append(f"容差 {_tolerance(r)}")
+        if r["skipped"]:
+            details.append(f"不检查：{r['skipped']}")
+        if r["source"] == "parser":
+            details.append("读表时产生（只能关闭或改级别）")
+        if details:
+            click.echo(" " * 31 + "；".join(details))
+
+
+def _severity(row: dict) -> str:
+    return row["severity"] if row["enabled"] else "off"
+
+
+def _tolerance(row: dict) -> str:
+    value = row["tolerance"]
+    if value is None:
+        return "—"
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{text} {row['tolerance_unit']}".strip()
+
+
+@click.command("audit")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Database made by ingest.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.html, FILE.xlsx or FILE.md.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rules TOML: switch rules off, change severities.")
+@click.option("--agency", default=None, help="Only agencies whose name or key contains this text.")
+@click.option("--year", type=int, default=None, help="Only this report year.")
+@click.option("--return-letters", "letters", type=click.Path(file_okay=False), help="Write one 整改通知 (Markdown + DOCX) per agency here.")
+@click.option("--no-images", is_flag=True, help="Do not crop table images from the source PDFs.")
+def audit(db_path: str, out_path: str, rules_path: str | None, agency: str | None, year: int | None, letters: str | None, no_images: bool) -> None:
+    """Write an audit report of a database: summary per agency, findings per report, decisions."""
+    from extractor.audit import AuditError, collect, return_letters, write
+    from extractor.storage import StorageError
+
+    config = _config(rules_path)
+    try:
+        data = collect(db_path, config=config, agency=agency, year=year, images=not no_images and out_path.lower().endswith((".html", ".htm")))
+        write(data, out_path)
+        written = return_letters(data, letters) if letters else []
+    except (AuditError, StorageError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or out_path}: {exc.strerror or exc}")
+    n = sum(len(r.findings) for r in data.reports)
+    click.echo(f"{len(data.reports)} reports, {n} findings written to {out_path}")
+    if letters:
+        click.echo(f"{len([p for p in written if p.endswith('.md')])} return letters written to {letters}")
+
+
+@click.command("review")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, exists=True), help="Database made by ingest.")
+@click.option("--fingerprint", "fp", default=None, help="The finding's fingerprint (see --list or the audit report).")
+@click.option("--decision", type=click.Choice(["confirmed", "dismissed", "corrected"]), default=None)
+@click.option("--value", default=None, help="The corrected value (with --decision corrected).")
+@click.option("--by", "by", default=None, help="Reviewer's name.")
+@click.option("--note", default=None, help="Why.")
+@click.option("--import", "workbook", type=click.Path(dir_okay=False, exists=True), help="Read decisions from an audit workbook (.xlsx).")
+@click.option("--list", "listing", is_flag=True, help="List findings with their fingerprints and decisions.")
+@click.option("--undecided", is_flag=True, help="With --list: only findings without a decision.")
+@click.option("--agency", default=None, help="With --list: agencies whose name or key contains this text.")
+@click.option("--rule", default=None, help="With --list: one rule id (or a prefix such as 'narrative').")
+@click.option("--year", type=int, default=None, help="With --list: one report year.")
+def review(
+    db_path: str,
+    fp: str | None,
+    decision: str | None,
+    value: str | None,
+    by: str | None,
+    note: str | None,
+    workbook: str | None,
+    listing: bool,
+    undecided: bool,
+    agency: str | None,
+    rule: str | None,
+    year: int | None,
+) -> None:
+    """Record a reviewer's decision on a finding (confirmed / dismissed / corrected), or list them."""
+    from extractor import review as rv
+    from extractor.storage import StorageError, connect
+
+    try:
+        conn = connect(db_path)
+    except StorageError as exc:
+        _fail(str(exc))
+    try:
+        if workbook:
+            count, problems = rv.import_workbook(conn, workbook, by)
+            for p in problems:
+                click.echo(p, err=True)
+            click.echo(f"{count} decisions imported from {workbook}")
+        elif fp or decision:
+            if not (fp and decision):
+                _fail("--fingerprint and --decision go together")
+            d = rv.record(conn, fp, decision, by or "", note, value)  # type: ignore[arg-type]
+            click.echo(f"{d.fingerprint}: {rv.DECISION_LABELS[d.decision]}" + (f" {d.value}" if d.value is not None else "") + f"（{d.decided_by}）")
+        else:
+            rows = rv.list_findings(conn, agency=agency, year=year, rule=rule, undecided=undecided)
+            for r in rows:
+                state = rv.DECISION_LABELS.get(r["decision"], "未审核") if r["decision"] else "未审核"
+                click.echo(f"{r['fingerprint']}  {r['severity']:<7} {r['rule']:<28} {r['agency'] or ''} {r['year'] or ''}  [{state}]  {r['message']}")
+            if not rows:
+                click.echo("no findings")
+    except rv.ReviewError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()

@@ -1,0 +1,154 @@
+"""Audit reports: self-contained HTML (checked in headless Chromium), Excel, Markdown, return letters."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import docx
+import pytest
+from builders import REAL, ROOT
+from click.testing import CliRunner
+
+from extractor import review, storage
+from extractor.audit import collect, render_html, return_letters
+from extractor.cli import main
+from extractor.ingest import ingest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "out" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("in")
+    for name in ("hzq2023.pdf", "seed2020.txt", "pingtan2020.html", "pingtan2021.html", "kewei2024.md"):
+        shutil.copy(REAL / name, folder / name)
+    path = folder.parent / "audit.db"
+    ingest([str(folder)], str(path), workers=1, progress="none")
+    conn = storage.connect(str(path))
+    fp = conn.execute("SELECT fingerprint FROM findings WHERE rule = 't4.group_total' ORDER BY id").fetchone()[0]
+    review.record(conn, fp, "corrected", "张三", note="复议总计应为 11", value=11)
+    fp = conn.execute("SELECT fingerprint FROM findings WHERE rule = 'narrative.percentage'").fetchone()[0]
+    review.record(conn, fp, "dismissed", "李四", note="约数")
+    conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def html_file(db, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "audit.html"
+    result = CliRunner().invoke(main, ["audit", "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_html_is_self_contained_and_chinese(html_file):
+    text = html_file.read_text(encoding="utf-8")
+    assert "<script src" not in text and "<link" not in text
+    assert not re.search(r"""(?:src|href)=['"](?:https?:)?//""", text)
+    for words in ("审核报告", "汇总：各机构发现数", "淮安市洪泽区人民政府", "错误", "警告", "提示", "未审核"):
+        assert words in text
+    assert "已更正：更正值 11（张三" in text and "不成立（李四" in text
+
+
+def test_pdf_findings_show_a_cropped_table_image(db):
+    audit = collect(str(db))
+    hzq = next(r for r in audit.reports if r.path.endswith("hzq2023.pdf"))
+    t4 = [f for f in hzq.findings if f.rule == "t4.group_total"]
+    assert t4 and all(f.image == f"r{hzq.id}-t4-p4" for f in t4)
+    caption, data = hzq.images[t4[0].image]
+    assert caption == "表四（第 4 页）" and len(data) > 1000
+    html = render_html(audit)
+    assert f"id='{t4[0].image}'" in html and "data:image/png;base64," in html
+
+
+def test_markdown_and_excel(db, tmp_path):
+    import openpyxl
+
+    runner = CliRunner()
+    md, xlsx = tmp_path / "a.md", tmp_path / "a.xlsx"
+    assert runner.invoke(main, ["audit", "--db", str(db), "--out", str(md)]).exit_code == 0
+    assert "| 淮安市洪泽区人民政府 | 2 |" in md.read_text(encoding="utf-8")
+    assert runner.invoke(main, ["audit", "--db", str(db), "--out", str(xlsx)]).exit_code == 0
+    book = openpyxl.load_workbook(xlsx)
+    assert book.sheetnames == ["汇总", "发现"]
+    header = [c.value for c in book["发现"][1]]
+    assert header[:6] == ["指纹", "机构", "年度", "级别", "规则", "说明"] and "决定" in header
+    bad = runner.invoke(main, ["audit", "--db", str(db), "--out", str(tmp_path / "a.pdf")])
+    assert bad.exit_code != 0 and "不支持" in bad.output
+
+
+def test_rules_file_applies_to_the_audit(db, tmp_path):
+    rules = tmp_path / "r.toml"
+    rules.write_text('[rules."t3.column_sum"]\nseverity = "warning"\n[rules."structure.section_numbering"]\nenabled = false\n', encoding="utf-8")
+    out = tmp_path / "a.md"
+    assert CliRunner().invoke(main, ["audit", "--db", str(db), "--out", str(out), "--rules", str(rules)]).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "structure.section_numbering" not in text
+    assert re.search(r"\| 警告 \| t3\.column_sum", text) and not re.search(r"\| 错误 \| t3\.column_sum", text)
+
+
+def test_return_letters_list_what_to_correct(db, tmp_path):
+    written = return_letters(collect(str(db), images=False), str(tmp_path / "letters"))
+    names = sorted(os.path.basename(p) for p in written)
+    assert "整改通知_淮安市洪泽区人民政府.md" in names and "整改通知_淮安市洪泽区人民政府.docx" in names
+    text = (tmp_path / "letters" / "整改通知_淮安市洪泽区人民政府.md").read_text(encoding="utf-8")
+    assert "整改通知" in text and "行政复议" in text and "正确数值应为 11" in text
+    seed = (tmp_path / "letters" / "整改通知_银川市金凤区审批服务管理局.md").read_text(encoding="utf-8")
+    assert "网办率" not in seed  # dismissed by the reviewer
+    assert "提示" not in seed  # info findings are not sent back
+    body = "\n".join(p.text for p in docx.Document(str(tmp_path / "letters" / "整改通知_淮安市洪泽区人民政府.docx")).paragraphs)
+    assert "行政复议" in body
+
+
+def _browser_or_skip():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (scripts/setup-system.sh installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed (pip install -e '.[dev]')")
+    return sync_playwright
+
+
+def test_html_in_headless_chromium(html_file):
+    sync_playwright = _browser_or_skip()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(html_file.as_uri())
+            assert page.locator("h1").text_content() == "政府信息公开工作年度报告审核报告"
+            summary = page.locator("#summary tbody tr")
+            assert summary.count() == 4 and "淮安市洪泽区人民政府" in page.locator("#summary").text_content()
+            total = page.locator("tr.finding:visible").count()
+            errors = page.locator("tr.finding[data-severity='error']").count()
+            assert total > errors > 0
+            page.select_option("#f-severity", "error")
+            assert page.locator("tr.finding:visible").count() == errors
+            assert page.locator("tr.finding[data-severity='info']:visible").count() == 0
+            assert f"显示 {errors} 条发现" in page.locator("#count").text_content()
+            page.select_option("#f-severity", "")
+            page.select_option("#f-agency", label="淮安市洪泽区人民政府")
+            visible = page.locator("section.report:visible")
+            assert visible.count() == 1 and "淮安市洪泽区人民政府" in visible.text_content()
+            assert page.locator("section.report:visible img").count() == 1
+            page.select_option("#f-agency", "")
+            page.select_option("#f-rule", "t3.column_sum")
+            assert page.locator("tr.finding:visible").count() == 2
+            page.select_option("#f-rule", "")
+            page.locator("#summary th", has_text="错误").click()  # sort by error count
+            column = [int(t) for t in page.locator("#summary tbody tr td:nth-child(3)").all_text_contents()]
+            assert column == sorted(column) and column[0] < column[-1]
+            page.screenshot(path=str(ARTIFACTS / "audit.png"), full_page=True)
+            assert all(u.startswith(("file:", "data:")) for u in requests), requests
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "audit.png").stat().st_size > 10000

@@ -1,0 +1,106 @@
+"""Audit rules across years and agencies (extractor.cross_checks): each fires and stays silent."""
+
+from __future__ import annotations
+
+import copy
+
+from builders import REAL, build_2021_docx, consistent_values
+
+from extractor import parse
+from extractor.cross_checks import cross_report
+from extractor.report import Sentence
+from extractor.sentences import sentence_key
+
+
+def of(findings, rule: str) -> list:
+    return [f for f in findings if f.rule == rule]
+
+
+def pingtan() -> list:
+    return [parse(REAL / f"pingtan{y}.html") for y in (2019, 2020, 2021, 2022)]
+
+
+def report_2021(tmp_path, name: str, title: str, **changes):
+    values = consistent_values("2021")
+    values.update(changes)
+    return parse(build_2021_docx(tmp_path / name, values, title=title))
+
+
+def with_text(report, sentences: list[str], agency: str | None = None, year: int | None = None):
+    rep = copy.deepcopy(report)
+    rep.agency, rep.year = agency or rep.agency, year or rep.year
+    rep.sha256 = f"{rep.sha256}-{rep.agency}-{rep.year}"
+    rep.sentences = [Sentence(text=t, section="overview", key=sentence_key(t), chars=len(t)) for t in sentences]
+    return rep
+
+
+PROSE = [f"本机关第{i}项工作围绕政务公开重点领域持续推进并完善制度建设，落实专人负责审核发布。" for i in range(12)]
+
+
+def test_year_on_year_jump_is_info(tmp_path):
+    prev = report_2021(tmp_path, "a.docx", "某某市某某区人民政府2022年政府信息公开工作年度报告")
+    cur = report_2021(tmp_path, "b.docx", "某某市某某区人民政府2023年政府信息公开工作年度报告", **{"t2.penalty.decisions": 560})
+    [finding] = of(cross_report([prev, cur]), "cross_year.jump")
+    assert finding.severity == "info" and finding.codes == ["t2.penalty.decisions"] and (finding.expected, finding.actual) == (56, 560)
+
+
+def test_real_series_has_no_jump_within_one_format():
+    # 2020 → 2021 行政许可 278 → 2293 crosses the format change and is not compared
+    assert of(cross_report(pingtan()), "cross_year.jump") == []
+
+
+def test_text_reused_from_last_year(tmp_path):
+    prev = report_2021(tmp_path, "a.docx", "某某市某某区人民政府2022年政府信息公开工作年度报告")
+    cur = report_2021(tmp_path, "b.docx", "某某市某某区人民政府2023年政府信息公开工作年度报告")
+    # numbers differ, words the same: still the same sentence
+    a = with_text(prev, PROSE)
+    b = with_text(cur, [s.replace("第", "第1") for s in PROSE[:10]] + ["今年新增的一句话，内容与上年完全不同，专门说明本年度特色工作。"] * 2)
+    [finding] = of(cross_report([a, b]), "cross_year.reused_text")
+    assert finding.severity == "warning" and finding.actual >= 0.8 and "照搬" in finding.message
+
+
+def test_real_series_does_not_reuse_text():
+    assert of(cross_report(pingtan()), "cross_year.reused_text") == []
+
+
+def test_boilerplate_shared_by_many_agencies_does_not_count(tmp_path):
+    base = report_2021(tmp_path, "a.docx", "某某市某某区人民政府2022年政府信息公开工作年度报告")
+    reports = [with_text(base, PROSE, agency=f"某某市第{i}局", year=2022) for i in range(4)]
+    assert of(cross_report(reports), "cross_report.identical_text") == []
+    assert of(cross_report(reports[:2]), "cross_report.identical_text") != []
+
+
+def test_identical_text_from_another_agency(tmp_path):
+    base = report_2021(tmp_path, "a.docx", "某某市某某区人民政府2022年政府信息公开工作年度报告")
+    a, b = with_text(base, PROSE, agency="某某市甲局"), with_text(base, PROSE, agency="某某市乙局")
+    [finding] = of(cross_report([a, b]), "cross_report.identical_text")
+    assert finding.severity == "warning" and "内容雷同" in finding.message
+
+
+def test_outlier_against_peer_group(tmp_path):
+    base = report_2021(tmp_path, "a.docx", "某某市某某区人民政府2022年政府信息公开工作年度报告")
+    peers = []
+    for i, n in enumerate([10, 12, 9, 15, 11, 8, 14, 13, 900]):
+        rep = copy.deepcopy(base)
+        rep.agency, rep.sha256 = f"某某市第{i}局", f"sha{i}"
+        for cell in rep.cells:
+            if cell.code == "t3.new.total":
+                cell.value = n
+        peers.append(rep)
+    found = of(cross_report(peers), "cross_agency.outlier")
+    assert [f.actual for f in found] == [900] and found[0].severity == "info"
+    assert of(cross_report(peers[:-1]), "cross_agency.outlier") == []
+
+
+def test_area_report_against_its_departments(tmp_path):
+    gov = report_2021(tmp_path, "g.docx", "某某市洪泽区人民政府2023年政府信息公开工作年度报告")
+    gov = with_text(gov, ["2023年全区共受理政府信息公开申请30件，均按时答复。"])
+    dept = report_2021(tmp_path, "d.docx", "洪泽区教育局2023年政府信息公开工作年度报告")
+    old = copy.deepcopy(dept)
+    old.agency, old.year, old.sha256 = "洪泽区卫生健康委员会", 2022, "old"
+    new_total = dept.values()["t3.new.total"]
+    [finding] = of(cross_report([gov, dept, old]), "cross_agency.aggregate")
+    assert finding.severity == "info" and (finding.expected, finding.actual) == (new_total, 30)
+    assert "洪泽区卫生健康委员会" in finding.message  # seen another year, missing this one
+    same = with_text(gov, [f"2023年全区共受理政府信息公开申请{new_total}件。"])
+    assert of(cross_report([same, dept]), "cross_agency.aggregate") == []
