@@ -11,7 +11,6 @@ from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
 from extractor.meta import find_agency_year
 from extractor.narrative import extract_statements
 from extractor.readers import read
-from extractor.readers.ocr_review import annotate_identity_findings, review_findings
 from extractor.report import Finding, Report, Section
 from extractor.sentences import extract_sentences, extract_table_boxes
 
@@ -58,8 +57,6 @@ def parse_document(doc: Document) -> Report:
         report.template = tables["t2"].template or tables["t3"].template
         findings = _structure_findings(layout, tables)
     findings.extend(run_checks(report))
-    annotate_identity_findings(doc, report, findings)  # OCR: an identity broken by one doubtful cell says so
-    findings.extend(review_findings(doc, report))  # OCR: values to check against the scan
     findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
     report.findings = findings
     return report
