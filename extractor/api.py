@@ -10,16 +10,21 @@ from extractor.interpret import TableResult, interpret
 from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
 from extractor.meta import find_agency_year
 from extractor.narrative import extract_statements
-from extractor.readers import read
+from extractor.readers import Progress, read
+from extractor.readers.ocr_review import annotate_identity_findings, review_findings
 from extractor.report import Finding, Report, Section
 from extractor.sentences import extract_sentences, extract_table_boxes
 
 TABLE_NAMES = {"t2": ("表二", "主动公开政府信息情况", "active"), "t3": ("表三", "收到和处理政府信息公开申请情况", "requests"), "t4": ("表四", "政府信息公开行政复议、行政诉讼情况", "review")}
 
 
-def parse(path: str | os.PathLike) -> Report:
-    """Read a report file of any supported format and return its Report (raises ReadError)."""
-    return parse_document(read(os.fspath(path)))
+def parse(path: str | os.PathLike, ocr: str = "auto", progress: Progress | None = None) -> Report:
+    """Read a report file of any supported format and return its Report (raises ReadError).
+
+    `ocr`: "auto" reads pages without a text layer by OCR (needs the `ocr` extra), "always" OCRs every
+    PDF page, "never" refuses scans. `progress(page, pages)` is called after each OCR'd page.
+    """
+    return parse_document(read(os.fspath(path), ocr=ocr, progress=progress))
 
 
 def parse_document(doc: Document) -> Report:
@@ -57,6 +62,8 @@ def parse_document(doc: Document) -> Report:
         report.template = tables["t2"].template or tables["t3"].template
         findings = _structure_findings(layout, tables)
     findings.extend(run_checks(report))
+    annotate_identity_findings(doc, report, findings)  # OCR: an identity broken by one doubtful cell says so
+    findings.extend(review_findings(doc, report))  # OCR: values to check against the scan
     findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)
     report.findings = findings
     return report

@@ -25,11 +25,12 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="TOML file that switches rules off or changes their tolerance or severity.")
-def parse_command(path: str, fmt: str, output: str | None, rules_path: str | None) -> None:
-    """Extract sections, tables and findings from one report (PDF, DOCX, HTML or text)."""
+@click.option("--ocr", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="OCR for pages without a text layer (needs the ocr extra).")
+def parse_command(path: str, fmt: str, output: str | None, rules_path: str | None, ocr: str) -> None:
+    """Extract sections, tables and findings from one report (PDF, DOCX, DOC/WPS/RTF, HTML, text, scans)."""
     config = _load_rules(rules_path)
     try:
-        report = parse(path)
+        report = parse(path, ocr=ocr)
         if config is not None:
             report = rules_config.apply(report, config)
     except ReadError as exc:

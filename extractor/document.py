@@ -32,6 +32,9 @@ class Grid:
     spans: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     # page of each row when a grid runs over several pages (None: all on `page`)
     row_pages: list[int | None] | None = None
+    # (row, col) of a slot read by OCR -> the recogniser's confidence in its text (0..1); slots not in
+    # the map were not OCR'd (or are empty) and are as certain as the file itself
+    confidence: dict[tuple[int, int], float] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -53,7 +56,7 @@ Block = Paragraph | Grid
 @dataclass
 class Document:
     path: str
-    format: str  # pdf | docx | text | html | doc | image-pdf
+    format: str  # pdf | docx | text | html | doc | rtf | image-pdf | image
     blocks: list[Block] = field(default_factory=list)
     pages: int | None = None
     sha256: str = ""

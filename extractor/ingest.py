@@ -256,6 +256,13 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+def _quiet_parse(path: str) -> Any:
+    """`extractor.parse` without per-page OCR progress lines (they would cut through the batch's bar)."""
+    from extractor import parse  # noqa: PLC0415 - imported in the worker, after the fork
+
+    return parse(path, progress=lambda page, pages: None)
+
+
 def _worker_main(conn: Connection, parse_fn: ParseFn | None, memory_mb: int | None, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
     faulthandler.disable()  # a crash is recorded as the file's failure; no C traceback on the batch's stderr
@@ -266,8 +273,9 @@ def _worker_main(conn: Connection, parse_fn: ParseFn | None, memory_mb: int | No
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ValueError, OSError):
             pass
+    os.environ.setdefault("EXTRACTOR_OCR_THREADS", "1")  # one OCR thread per worker: workers already use every core
     if parse_fn is None:
-        from extractor import parse as parse_fn  # noqa: PLC0415 - imported in the worker, after the fork
+        parse_fn = _quiet_parse
     from extractor.document import ReadError
 
     while True:

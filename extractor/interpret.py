@@ -93,8 +93,20 @@ def _trim(values: list[str], width: int) -> list[str]:
     return out
 
 
+def _ocr_confidence(row: Row, raw: str) -> float | None:
+    """The OCR confidence of the cell a value came from (the least one when the same text is in
+    several cells of the row); None when the row was not OCR'd."""
+    if not row.confidence:
+        return None
+    found = [c for text, c in zip(row.cells, row.confidence, strict=False) if c is not None and text == raw]
+    return min(found) if found else None
+
+
 def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0) -> Cell:
     value = parse_value(raw)
+    ocr = _ocr_confidence(row, raw)
+    if ocr is not None:
+        confidence = min(confidence, ocr)
     return Cell(
         code=code,
         value=value.number,

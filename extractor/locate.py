@@ -34,6 +34,7 @@ class Row:
     index: int
     grid: int | None = None  # index of the Grid block, None for a paragraph
     slots: list[int] | None = None  # grid column of each cell (None for a paragraph)
+    confidence: list[float | None] | None = None  # OCR confidence of each cell (None: not OCR'd)
 
     @property
     def text(self) -> str:
@@ -78,8 +79,9 @@ def flatten(doc: Document) -> list[Row]:
                 cells = [text for _, text in filled]
                 if not any(cells) and len(cells) <= 1:
                     continue  # an empty spacer row (a row of several empty cells is a blank table row)
+                confidence = [block.confidence.get((r, c)) for c, _ in filled] if block.confidence else None
                 rows.append(
-                    Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index, slots=[c for c, _ in filled])
+                    Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index, slots=[c for c, _ in filled], confidence=confidence)
                 )
     return rows
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 
 from extractor.document import Document, ReadError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
+OCR_MODES = ("auto", "always", "never")
+Progress = Callable[[int, int], None]
 
 
 def sniff(data: bytes, name: str = "") -> str:
-    """Return the format of a file's bytes: pdf, docx, html, text, doc, zip or unknown."""
+    """Return the format of a file's bytes: pdf, docx, html, text, doc (also WPS), rtf, image, json, zip or unknown."""
     head = data[:2048]
     if head.lstrip()[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
         return "pdf"
@@ -33,6 +37,8 @@ def sniff(data: bytes, name: str = "") -> str:
         return "zip"
     if head.startswith(b"{\\rtf"):
         return "rtf"
+    if head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return "image"
     lowered = head.lower()
     if b"<html" in lowered or b"<!doctype html" in lowered or b"<table" in lowered or b"<body" in lowered:
         return "html"
@@ -70,8 +76,15 @@ def _looks_like_text(data: bytes) -> bool:
     return False
 
 
-def read(path: str) -> Document:
-    """Read any supported file into a Document; raise ReadError with a one-line reason otherwise."""
+def read(path: str, ocr: str = "auto", progress: Progress | None = None) -> Document:
+    """Read any supported file into a Document; raise ReadError with a one-line reason otherwise.
+
+    `ocr`: "auto" reads PDF pages without a usable text layer (and images) with OCR, "always" OCRs every
+    PDF page (for PDFs whose text layer is garbage), "never" refuses scans. `progress(page, pages)` is
+    called after each OCR'd page; without it a line per page goes to stderr when stderr is a terminal.
+    """
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
     if not os.path.exists(path):
         raise ReadError("file not found")
     if os.path.isdir(path):
@@ -84,7 +97,7 @@ def read(path: str) -> Document:
     if fmt == "pdf":
         from extractor.readers.pdf import read_pdf
 
-        doc = read_pdf(path, data)
+        doc = read_pdf(path, data, ocr=ocr, progress=progress)
     elif fmt == "docx":
         from extractor.readers.docx import read_docx
 
@@ -98,12 +111,20 @@ def read(path: str) -> Document:
 
         doc = read_text(path, data)
     elif fmt in ("doc", "rtf"):
-        raise ReadError(f"{fmt.upper()} (old Word/WPS) files are not supported yet: convert to DOCX or PDF first")
+        from extractor.readers.doc import read_doc
+
+        doc = read_doc(path, data, fmt)
+    elif fmt == "image":
+        from extractor.readers.ocr import read_image
+
+        if ocr == "never":
+            raise ReadError("an image (scanned page): it needs OCR, which --ocr never turns off")
+        doc = read_image(path, data, progress=progress)
     elif fmt == "json":
         raise ReadError("a JSON data file, not a report")
     elif fmt == "zip":
         raise ReadError("a ZIP archive, not a report: use `extractor ingest` to read archives")
     else:
-        raise ReadError("not a supported report format (PDF, DOCX, HTML or text)")
+        raise ReadError("not a supported report format (PDF, DOCX, DOC/WPS/RTF, HTML, text or a scanned image)")
     doc.sha256 = hashlib.sha256(data).hexdigest()
     return doc

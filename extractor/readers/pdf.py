@@ -102,15 +102,62 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
     return items
 
 
-def read_pdf(path: str, data: bytes) -> Document:
+def _scanned_pages(data: bytes, texts: list[str], ocr: str) -> list[int]:
+    """Indexes of the pages to read by OCR: with `ocr='always'` every page, else the pages without a
+    usable text layer that show something (an image, or text drawn as outlines); a page with nothing
+    on it is just blank."""
+    if ocr == "always":
+        return list(range(len(texts)))
+    candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE]
+    if not candidates:
+        return []
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [i for i in candidates if any(True for _ in pdf[i].get_objects(max_depth=1))]
+    finally:
+        pdf.close()
+
+
+def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Document:
+    """`ocr`: auto | always | never (see `extractor.readers.read`); `progress(page, pages)` after each
+    page read by OCR."""
     import pdfplumber
 
     texts = _cheap_page_texts(data)
     if not texts:
         raise ReadError("the PDF has no pages")
-    if sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts):
-        raise ReadError("no text layer (a scanned PDF): it needs OCR, which this version does not do yet")
-    doc = Document(path=path, format="pdf", pages=len(texts))
+    all_scanned = sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts)
+    scanned: list[int] = []
+    notes: list[str] = []
+    if ocr == "never":
+        if all_scanned:
+            raise ReadError("no text layer (a scanned PDF): it needs OCR, which --ocr never turns off")
+    else:
+        scanned = _scanned_pages(data, texts, ocr)
+        if scanned:
+            from extractor.readers.ocr import INSTALL_HINT, missing_ocr_error, ocr_available
+
+            if not ocr_available():
+                if all_scanned or ocr == "always":
+                    raise missing_ocr_error("no text layer (a scanned PDF)")
+                pages = ", ".join(str(i + 1) for i in scanned)
+                notes.append(f"第 {pages} 页没有文字层（扫描页），未读取：需要 OCR（{INSTALL_HINT}）")
+                scanned = []
+    if all_scanned and not scanned:
+        raise ReadError("no text layer and nothing drawn on the pages: nothing to read")
+    ocr_blocks = _ocr_pages(path, data, scanned, progress) if scanned else {}
+    fmt = "image-pdf" if len(scanned) * 2 >= len(texts) else "pdf"
+    doc = Document(path=path, format=fmt, pages=len(texts), notes=notes)
+    if scanned and fmt == "pdf":
+        doc.notes.append(f"第 {', '.join(str(i + 1) for i in scanned)} 页为扫描页，已用 OCR 读取")
+    if len(ocr_blocks) == len(texts):
+        for index in range(len(texts)):
+            doc.blocks.extend(ocr_blocks[index])
+        if not doc.blocks:
+            raise ReadError("no text layer (a scanned PDF), and OCR found no text on its pages")
+        return doc
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises a zoo of exception types for damaged files
@@ -126,6 +173,10 @@ def read_pdf(path: str, data: bytes) -> Document:
             # the page after a table page may hold its last rows (even a row of empty cells)
             has_tables = own or previous_had_tables
             previous_had_tables = own or (previous_had_tables and _has_number_rows(text))
+            if index in ocr_blocks:
+                doc.blocks.extend(ocr_blocks[index])
+                previous_had_tables = any(isinstance(b, Grid) for b in ocr_blocks[index])
+                continue
             if has_tables:
                 try:
                     blocks = [b for _, b in _page_blocks(pdf.pages[index], page_no)]
@@ -136,6 +187,49 @@ def read_pdf(path: str, data: bytes) -> Document:
                 blocks = _plain_lines(text, page_no)
             doc.blocks.extend(blocks)
     return doc
+
+
+def _ocr_pages(path: str, data: bytes, indexes: list[int], progress) -> dict[int, list]:
+    """Blocks of the given pages read by OCR, each page rendered at its scan's own resolution."""
+    import pypdfium2 as pdfium
+
+    from extractor.readers.ocr import ocr_page, progress_reporter
+
+    report = progress_reporter(path, progress)
+    out: dict[int, list] = {}
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for done, index in enumerate(indexes, start=1):
+            page = pdf[index]
+            dpi = _scan_dpi(page)
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+            out[index] = ocr_page(image, index + 1, dpi)
+            page.close()
+            if report:
+                report(done, len(indexes))
+    finally:
+        pdf.close()
+    return out
+
+
+def _scan_dpi(page) -> float:
+    """The resolution of the largest image on a page (a scan's own), kept within 150-300 dpi; 200 when
+    the page has no image."""
+    import pypdfium2.raw as pdfium_c
+
+    best = None
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        width_in = max(right - left, 1.0) / 72
+        try:
+            px_width = obj.get_px_size()[0]
+        except Exception:  # noqa: BLE001 - a damaged image object: fall back to the default
+            continue
+        if best is None or width_in > best[0]:
+            best = (width_in, px_width / width_in)
+    if best is None:
+        return 200.0
+    return float(min(max(best[1], 150.0), 300.0))
 
 
 def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:

@@ -1,0 +1,653 @@
+"""OCR for scanned pages (image-only PDF pages, PNG/JPG/TIFF): rebuild tables from ruling lines.
+
+Why this shape: the interpreter only understands Grids and Paragraphs, so a scan must come out exactly as a
+text PDF would. The table structure is taken from the ruling lines in the image (found with OpenCV after
+deskewing), not from the OCR boxes, because a merged cell or an empty cell is visible only in the lines.
+The OCR text boxes (rapidocr-onnxruntime, models inside the wheel, nothing downloaded) are then dropped
+into those cells; text outside the tables becomes Paragraphs, one per line, in reading order.
+
+Every OCR'd cell carries the recogniser's confidence in `Grid.confidence`; a cell with ink but no text
+read gets confidence 0, so it can never pass as a silent blank/0.
+
+Needs the optional extra: pip install 'extractor[ocr]'.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+
+from extractor.document import Block, Document, Grid, Paragraph, ReadError
+from extractor.values import is_value_like
+
+INSTALL_HINT = "pip install 'extractor[ocr]'"
+REVIEW_THRESHOLD = 0.9  # a value cell read with less OCR confidence than this asks for review
+DEFAULT_DPI = 200
+MAX_SKEW_DEGREES = 3.0
+Progress = Callable[[int, int], None]
+
+_engine: Any = None
+
+
+def ocr_available() -> bool:
+    """True when the OCR extra (rapidocr-onnxruntime, OpenCV, numpy) can be imported."""
+    try:
+        import cv2  # noqa: F401
+        import numpy  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401
+    except Exception:  # noqa: BLE001 - a broken native install is as good as none
+        return False
+    return True
+
+
+def missing_ocr_error(what: str) -> ReadError:
+    return ReadError(f"{what}: it needs OCR, which is not installed ({INSTALL_HINT})")
+
+
+def _get_engine() -> Any:
+    """One RapidOCR instance per process (loading the three ONNX models takes about a second)."""
+    global _engine
+    if _engine is None:
+        import logging
+
+        from rapidocr_onnxruntime import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")  # e.g. 1 per worker when ingest runs one per core
+        _engine = RapidOCR(intra_op_num_threads=int(threads)) if threads.isdigit() and int(threads) > 0 else RapidOCR()
+        _engine.text_score = 0.0  # keep unsure boxes: they must be flagged, not dropped
+        _engine.max_side_len = 3600  # recognise at the scan's own resolution
+    return _engine
+
+
+# ---------------------------------------------------------------------------------------------- progress
+
+
+def progress_reporter(path: str, progress: Progress | None) -> Progress | None:
+    """The caller's callback, else a stderr line per page when stderr is a terminal, else nothing."""
+    if progress is not None:
+        return progress
+    if not sys.stderr.isatty():
+        return None
+    name = path.rsplit("/", 1)[-1]
+
+    def show(page: int, pages: int) -> None:
+        print(f"\rextractor: {name}: OCR page {page}/{pages}", end="\n" if page == pages else "", file=sys.stderr, flush=True)
+
+    return show
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+
+def read_image(path: str, data: bytes, progress: Progress | None = None) -> Document:
+    """A PNG/JPG/TIFF/BMP/WebP file (a multi-page TIFF gives one page per frame)."""
+    if not ocr_available():
+        raise missing_ocr_error("an image (a scanned page)")
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})") from None
+    doc = Document(path=path, format="image", pages=len(frames))
+    report = progress_reporter(path, progress)
+    for index, frame in enumerate(frames):
+        dpi = _image_dpi(frame)
+        doc.blocks.extend(ocr_page(frame, index + 1, dpi))
+        if report:
+            report(index + 1, len(frames))
+    if not doc.blocks:
+        raise ReadError("an image in which OCR found no text")
+    return doc
+
+
+def _image_dpi(image: Any) -> float:
+    """The resolution a scan was made at: from its metadata, else guessed from an A4 page's width."""
+    info = image.info.get("dpi")
+    if info and isinstance(info, tuple) and info[0] and 70 <= float(info[0]) <= 1200:
+        return float(info[0])
+    short = min(image.size)
+    return max(72.0, short / 8.27)
+
+
+def to_gray(image: Any):
+    """A PIL image as an 8-bit grayscale numpy array (transparency flattened onto white)."""
+    import numpy as np
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------- page
+
+
+@dataclass
+class TextBox:
+    text: str
+    score: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class CellBox:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    boxes: list[TextBox] = field(default_factory=list)
+    split: bool = False  # a text box ran over this cell and a neighbour: read the cell on its own
+
+    def overlap(self, box: TextBox) -> float:
+        w = min(self.x1, box.x1) - max(self.x0, box.x0)
+        h = min(self.y1, box.y1) - max(self.y0, box.y0)
+        return max(w, 0) * max(h, 0)
+
+
+@dataclass
+class TableBoxes:
+    bbox: tuple[int, int, int, int]
+    cells: list[CellBox]
+
+
+def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
+    """Blocks of one scanned page in reading order: Grids for ruled tables, Paragraphs for lines."""
+    import cv2
+    import numpy as np
+
+    gray = to_gray(image)
+    gray = deskew(gray)
+    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    tables, lines = find_tables(binary, dpi)
+    clean = gray.copy()
+    clean[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 255  # ruling lines confuse text detection
+    ink = binary.copy()
+    ink[cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0] = 0
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # drop speckle noise
+    boxes = run_ocr(clean)
+    outside: list[TextBox] = []
+    for box in boxes:
+        if not _place_in_table(box, tables):
+            outside.append(box)
+    items: list[tuple[float, Block]] = []
+    for table in tables:
+        _reread_cells(table, clean, ink, dpi)
+        grid = _to_grid(table, page_no)
+        if grid is None:
+            continue
+        from extractor.readers.pdf import _is_text_frame
+
+        if _is_text_frame(grid.rows):
+            for i, row in enumerate(grid.rows):
+                text = next((c for c in row if c), "")
+                if text:
+                    items.append((table.bbox[1] + i * 0.01, Paragraph(text=text.replace("\n", ""), page=page_no)))
+            continue
+        items.append((float(table.bbox[1]), grid))
+    items.extend(_paragraphs(outside, page_no))
+    items.sort(key=lambda item: item[0])
+    return [block for _, block in items]
+
+
+def deskew(gray):
+    """Rotate the page so its text lines and ruling lines are horizontal (scans are often 0.5-2° off).
+
+    The angle is the one whose horizontal projection of ink is most peaked (lines of text and ruling
+    lines collapse into sharp rows), searched coarse then fine on a downscaled copy."""
+    import cv2
+    import numpy as np
+
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    h, w = binary.shape
+    centre = (w / 2, h / 2)
+
+    def score(angle: float) -> float:
+        matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rotated = cv2.warpAffine(binary, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        profile = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(profile)).sum())
+
+    best = max(np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 1e-6, 0.25), key=score)
+    best = max(np.arange(best - 0.25, best + 0.25 + 1e-6, 0.05), key=score)
+    if abs(best) < 0.05:
+        return gray
+    h, w = gray.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(best), 1.0)
+    return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def find_tables(binary, dpi: float) -> tuple[list[TableBoxes], Any]:
+    """Tables and their cells from the ruling lines; also the mask of the lines kept.
+
+    Horizontal and vertical strokes come from morphological opening with long thin kernels. A vertical
+    stroke counts as a ruling line only if both its ends meet a horizontal line, and a horizontal one
+    only if both its ends meet a vertical line, so character strokes, underlines and '——' are not
+    taken for lines. Cells are the enclosed background regions of the line mask."""
+    import cv2
+    import numpy as np
+
+    h_len = max(15, int(dpi * 0.35))
+    v_len = max(10, int(dpi * 0.2))
+    tol = max(3, int(dpi * 0.04))
+    horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    # bridge the small breaks noise and thin rendering leave in a line
+    horizontal = cv2.morphologyEx(horizontal, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (tol, 1)))
+    vertical = cv2.morphologyEx(vertical, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tol)))
+    near_h = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * tol + 1, 2 * tol + 1)))
+    vertical = _keep_components(vertical, lambda x, y, w, h: near_h[y : y + tol, x : x + w].any() and near_h[y + h - tol : y + h, x : x + w].any())
+    near_v = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * tol + 1, 2 * tol + 1)))
+    horizontal = _keep_components(horizontal, lambda x, y, w, h: near_v[y : y + h, x : x + tol].any() and near_v[y : y + h, x + w - tol : x + w].any())
+    lines = cv2.bitwise_or(horizontal, vertical)
+    grid = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    tables: list[TableBoxes] = []
+    min_cell = max(4, int(dpi * 0.05))
+    for i in range(1, count):
+        x, y, w, h, _ = stats[i]
+        if w < dpi * 0.8 or h < dpi * 0.15:
+            continue
+        region = (labels[y : y + h, x : x + w] == i).astype(np.uint8) * 255
+        background = cv2.bitwise_not(region)
+        n, _, cstats, _ = cv2.connectedComponentsWithStats(background, connectivity=4)
+        cells = []
+        for j in range(1, n):
+            cx, cy, cw, ch, _ = cstats[j]
+            if cx == 0 or cy == 0 or cx + cw >= w or cy + ch >= h:
+                continue  # the outside of the table
+            if cw < min_cell or ch < min_cell:
+                continue
+            cells.append(CellBox(x + cx, y + cy, x + cx + cw, y + cy + ch))
+        if len(cells) >= 2:
+            tables.append(TableBoxes(bbox=(x, y, x + w, y + h), cells=cells))
+    return tables, lines
+
+
+def _keep_components(mask, keep: Callable[[int, int, int, int], bool]):
+    import cv2
+    import numpy as np
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = np.zeros_like(mask)
+    for i in range(1, count):
+        x, y, w, h, _ = stats[i]
+        if keep(int(x), int(y), int(w), int(h)):
+            out[labels == i] = 255
+    return out
+
+
+def run_ocr(gray) -> list[TextBox]:
+    """Detected and recognised text boxes of a page (axis-aligned after deskewing)."""
+    import cv2
+
+    result, _ = _get_engine()(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    boxes = []
+    for quad, text, score in result or []:
+        xs = [p[0] for p in quad]
+        ys = [p[1] for p in quad]
+        text = unicodedata.normalize("NFC", str(text)).strip()
+        if text:
+            boxes.append(TextBox(text, float(score), min(xs), min(ys), max(xs), max(ys)))
+    return boxes
+
+
+def _place_in_table(box: TextBox, tables: list[TableBoxes]) -> bool:
+    """Put a text box into the cell that holds it; a box straddling cells marks them for re-reading."""
+    cx, cy = (box.x0 + box.x1) / 2, box.cy
+    area = max((box.x1 - box.x0) * (box.y1 - box.y0), 1.0)
+    for table in tables:
+        x0, y0, x1, y1 = table.bbox
+        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+            continue
+        shares = sorted(((cell.overlap(box) / area, cell) for cell in table.cells), key=lambda item: -item[0])
+        if not shares or shares[0][0] <= 0:
+            return True  # on a ruling line inside the table: noise
+        if len(shares) == 1 or shares[1][0] < 0.08:
+            shares[0][1].boxes.append(box)
+        else:
+            for share, cell in shares:
+                if share >= 0.1:
+                    cell.split = True
+        return True
+    return False
+
+
+def _reread_cells(table: TableBoxes, clean, ink, dpi: float) -> None:
+    """Read cells again on their own: those whose text box ran into a neighbour, those with ink but no
+    text (a lone small digit is easy for the detector to miss), and every short cell without Chinese
+    text, which is read once more as a number (see `read_number`)."""
+    margin = max(2, int(dpi * 0.015))
+    min_ink = max(6, int((dpi / 150) ** 2 * 12))
+    for cell in table.cells:
+        interior = ink[cell.y0 + margin : cell.y1 - margin, cell.x0 + margin : cell.x1 - margin]
+        has_ink = interior.size > 0 and int((interior > 0).sum()) >= min_ink
+        if cell.split or (not cell.boxes and has_ink):
+            ink_rows = (interior > 0).any(axis=1).nonzero()[0] if has_ink else []
+            one_line = len(ink_rows) > 0 and ink_rows[-1] - ink_rows[0] <= dpi * 0.2
+            cell.boxes = _read_tight_text(clean, cell, interior, margin, dpi) if one_line else _read_crop(clean, cell)
+        if not has_ink and not cell.boxes:
+            continue
+        text = regex.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
+        doubtful = min((b.score for b in cell.boxes), default=0.0) < REVIEW_THRESHOLD
+        han = len(regex.findall(r"\p{Han}", text.replace("一", "").replace("无", "")))
+        if len(text) > 10 or han > 1 or (han == 1 and not doubtful):
+            continue  # words: a label, not a number
+        number = _read_tight_number(clean, cell, interior, margin, dpi) if has_ink else None
+        marker = blank_marker_shape(interior, dpi) if has_ink else None
+        if marker is not None and (number is None or (len(number[0]) == 1 and (number[0] in "1/—" or number[1] < REVIEW_THRESHOLD))):
+            value, sure = marker, 0.95  # a lone dash or slash: its shape is surer than its reading
+        elif number is None:
+            if not cell.boxes and has_ink:
+                cell.boxes = [TextBox("", 0.0, cell.x0, cell.y0, cell.x1, cell.y1)]  # ink we could not read
+            continue
+        else:
+            value, sure = number
+            score = min((b.score for b in cell.boxes), default=0.0)
+            first = unicodedata.normalize("NFKC", text)
+            if first == value or (first in _BLANK_LOOKALIKES and value == "—"):
+                sure = max(sure, score)
+            elif first and is_value_like(first):
+                if score > sure:
+                    value = text
+                sure = min(max(sure, score), 0.5)  # two readings disagree: ask for review
+            elif first and score >= 0.5:
+                sure = min(sure, 0.85)  # the first reading was fairly sure of something else
+        cell.boxes = [TextBox(value, sure, cell.x0, cell.y0, cell.x1, cell.y1)]
+
+
+def blank_marker_shape(interior, dpi: float) -> str | None:
+    """'—' or '/' when a cell's only mark has that shape: one thin stroke, flat (a dash) or leaning 12-40°
+    from upright (a slash). The recogniser reads a lone slash or dash badly (often as '1'), while the
+    shape is unmistakable; an upright stroke (a '1') is left to the recogniser."""
+    import cv2
+    import numpy as np
+
+    joined = cv2.dilate(interior, np.ones((3, 3), np.uint8))  # a thin stroke broken by noise is one mark
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    if count < 2:
+        return None
+    largest = max(int(stats[i][4]) for i in range(1, count))
+    big = [i for i in range(1, count) if stats[i][4] >= max(4, 0.25 * largest)]  # specks aside
+    if len(big) != 1:
+        return None
+    ys, xs = np.nonzero((labels == big[0]) & (interior > 0))
+    if len(xs) == 0:
+        return None
+    w, h, area = int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1), len(xs)
+    if w >= 2.5 * h and h <= dpi * 0.06:
+        return "—"
+    if h < dpi * 0.06 or area > 0.5 * w * h:
+        return None
+    vx, vy, _, _ = cv2.fitLine(np.column_stack([xs, ys]).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    lean = float(np.degrees(np.arctan2(abs(vx), abs(vy))))
+    if 11 <= lean <= 40:
+        return "/"
+    return None
+
+
+def _tight_crop(clean, cell: CellBox, interior, margin: int, dpi: float):
+    """The ink of a cell cropped tight on a white margin, as one line of text for the recogniser,
+    with its box on the page; None when the cell has no ink."""
+    import cv2
+
+    points = cv2.findNonZero(interior)
+    if points is None:
+        return None
+    x, y, w, h = cv2.boundingRect(points)
+    x0, y0 = cell.x0 + margin + x, cell.y0 + margin + y
+    tight = clean[max(y0 - 2, 0) : y0 + h + 2, max(x0 - 2, 0) : x0 + w + 2]
+    line_height = max(h, int(dpi * 0.12))  # a dash is flat: give it the height of a line of text
+    pad_y = max(4, h // 3) + (line_height - h) // 2
+    pad_x = max(8, line_height // 2)
+    tight = cv2.copyMakeBorder(tight, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=255)
+    return cv2.cvtColor(tight, cv2.COLOR_GRAY2BGR), (x0, y0, x0 + w, y0 + h)
+
+
+def _read_tight_text(clean, cell: CellBox, interior, margin: int, dpi: float) -> list[TextBox]:
+    """Recognise a cell's single line of ink without running the detector (ten times cheaper)."""
+    found = _tight_crop(clean, cell, interior, margin, dpi)
+    if found is None:
+        return []
+    image, (x0, y0, x1, y1) = found
+    recognised, _ = _get_engine().text_rec([image])
+    text, score = str(recognised[0][0]).strip(), float(recognised[0][1])
+    return [TextBox(text, score, x0, y0, x1, y1)] if text else []
+
+
+def _read_tight_number(clean, cell: CellBox, interior, margin: int, dpi: float) -> tuple[str, float] | None:
+    found = _tight_crop(clean, cell, interior, margin, dpi)
+    if found is None:
+        return None
+    number = read_number(found[0])
+    return number if number and is_value_like(number[0]) else None
+
+
+# what a statistics cell may hold, as classes of the recogniser's characters: full-width forms and the
+# shapes a recogniser confuses with a digit count as the digit
+_NUMBER_CLASSES = {
+    **{d: d + chr(0xFF10 + int(d)) for d in "0123456789"},
+    "0": "0０〇Oo",
+    ",": ",，",
+    ".": ".．",
+    "-": "-－—–一_",
+    "+": "+＋",
+    "/": "/／",
+    "无": "无",
+}
+_class_index: tuple[list[str], list[list[int]]] | None = None
+
+
+def read_number(image) -> tuple[str, float] | None:
+    """Recognise a one-line crop as a number: the recogniser's per-step probabilities are decoded over
+    digits, separators, signs and blank markers only (CTC greedy decoding), so a '1' whose serif makes
+    it look like 'L' still comes out as '1'. The confidence is the least sure character's probability.
+    Returns None when nothing was read."""
+    import numpy as np
+
+    global _class_index
+    rec = _get_engine().text_rec
+    characters = rec.postprocess_op.character
+    if _class_index is None:
+        where = {ch: i for i, ch in enumerate(characters)}
+        labels, indices = [], []
+        for label, members in _NUMBER_CLASSES.items():
+            found = sorted({where[ch] for ch in members if ch in where})
+            if found:
+                labels.append(label)
+                indices.append(found)
+        _class_index = (labels, indices)
+    labels, indices = _class_index
+    _, img_h, img_w = rec.rec_image_shape
+    h, w = image.shape[:2]
+    batch = rec.resize_norm_img(image, max(img_w / img_h, w / max(h, 1)))[np.newaxis].astype(np.float32)
+    preds = rec.session(batch)[0][0]  # steps x characters, softmax probabilities
+    scores = np.concatenate([preds[:, :1], np.stack([preds[:, idx].sum(axis=1) for idx in indices], axis=1)], axis=1)
+    best = scores.argmax(axis=1)
+    out: list[str] = []
+    sure: list[float] = []
+    previous = 0
+    for step, k in enumerate(best):
+        if k != 0 and k != previous:
+            out.append(labels[k - 1])
+            sure.append(float(scores[step, k]))
+        previous = k
+    if not out:
+        return None
+    text = "".join(out)
+    if set(text) == {"-"}:
+        text = "—"
+    return text, round(min(sure), 4)
+
+
+def _read_crop(clean, cell: CellBox) -> list[TextBox]:
+    """Detect and recognise the text of one cell's crop (white margin added)."""
+    import cv2
+
+    crop = clean[cell.y0 : cell.y1, cell.x0 : cell.x1]
+    if crop.size == 0:
+        return []
+    pad = 16
+    padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    result, _ = _get_engine()(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR))
+    out = []
+    for quad, text, score in result or []:
+        xs = [p[0] - pad + cell.x0 for p in quad]
+        ys = [p[1] - pad + cell.y0 for p in quad]
+        text = str(text).strip()
+        if text:
+            out.append(TextBox(text, float(score), min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+def _join_lines(boxes: list[TextBox]) -> list[list[TextBox]]:
+    """Group boxes into lines (vertical overlap), each line left to right, lines top to bottom."""
+    lines: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda b: b.cy):
+        if lines:
+            last = lines[-1]
+            top = min(b.y0 for b in last)
+            bottom = max(b.y1 for b in last)
+            overlap = min(bottom, box.y1) - max(top, box.y0)
+            if overlap > 0.5 * min(box.height, bottom - top):
+                last.append(box)
+                continue
+        lines.append([box])
+    return [sorted(line, key=lambda b: b.x0) for line in lines]
+
+
+_CJK = regex.compile(r"[\p{Han}（）【】《》，。、；：“”]")
+
+
+def _line_text(line: list[TextBox]) -> str:
+    text = ""
+    for box in line:
+        if text and not (_CJK.search(text[-1]) or _CJK.search(box.text[0])):
+            text += " "
+        text += box.text
+    return text
+
+
+# confusions of a recogniser reading a lone number or blank marker in a table cell
+_VALUE_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1", "i": "1", "，": ",", "。": "."})
+_BLANK_LOOKALIKES = {"一", "—", "-", "_", "一一", "——", "--", "ー", "－", "~", "～"}
+_GROUPED = regex.compile(r"^([+\-−]?\d{1,3})(?:[.,]\d{3})+$")
+
+
+def repair_value(text: str) -> tuple[str, float]:
+    """A short cell text that is almost a number, made one, with a confidence factor for the repair.
+
+    Only used on text that is not a value as read: labels are left alone."""
+    flat = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    if not flat or len(flat) > 14 or is_value_like(text):
+        if _GROUPED.match(flat) and "." in flat:  # '1.234' read for '1,234' in a count cell
+            return flat.replace(".", ","), 0.7
+        return text, 1.0
+    if flat in _BLANK_LOOKALIKES:
+        return "—", 1.0
+    mapped = flat.translate(_VALUE_CONFUSIONS)
+    if regex.fullmatch(r"[+\-−]?[\d,.]+(?:万元|元|件)?", mapped) and is_value_like(mapped):
+        return mapped, 0.75
+    return text, 1.0
+
+
+def _cell_text(cell: CellBox) -> tuple[str, float | None]:
+    if not cell.boxes:
+        return "", None
+    text = "\n".join(_line_text(line) for line in _join_lines(cell.boxes))
+    confidence = min(b.score for b in cell.boxes)
+    repaired, factor = repair_value(text)
+    return repaired, round(confidence * factor, 3)
+
+
+def _clusters(values: list[float], tol: float) -> list[float]:
+    groups: list[list[float]] = []
+    for v in sorted(values):
+        if groups and v - groups[-1][-1] <= tol:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return [sum(g) / len(g) for g in groups]
+
+
+def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
+    """Cell boxes → a Grid of slots: the distinct cell edges are the grid lines; a cell covering more
+    than one slot is a merged cell (text in its top-left slot, None in the rest)."""
+    cells = table.cells
+    tol = max(4.0, min(min(c.x1 - c.x0 for c in cells), min(c.y1 - c.y0 for c in cells)) * 0.4, 8.0)
+    xs = _clusters([float(c.x0) for c in cells] + [float(c.x1) for c in cells], tol)
+    ys = _clusters([float(c.y0) for c in cells] + [float(c.y1) for c in cells], tol)
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+
+    def nearest(edges: list[float], v: float) -> int:
+        return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
+
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    rows: list[list[str | None]] = [["" for _ in range(n_cols)] for _ in range(n_rows)]
+    taken = [[False] * n_cols for _ in range(n_rows)]
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    confidence: dict[tuple[int, int], float] = {}
+    placed = []
+    for cell in cells:
+        c0, c1 = nearest(xs, cell.x0), nearest(xs, cell.x1)
+        r0, r1 = nearest(ys, cell.y0), nearest(ys, cell.y1)
+        c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
+        c1, r1 = min(c1, n_cols), min(r1, n_rows)
+        if c0 >= n_cols or r0 >= n_rows:
+            continue
+        placed.append((r0, c0, r1, c1, cell))
+    for r0, c0, r1, c1, cell in sorted(placed, key=lambda p: (p[0], p[1])):
+        if taken[r0][c0]:
+            continue
+        text, conf = _cell_text(cell)
+        rows[r0][c0] = text
+        if conf is not None:
+            confidence[(r0, c0)] = conf
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                taken[r][c] = True
+                if (r, c) != (r0, c0):
+                    rows[r][c] = None
+        if (r1 - r0, c1 - c0) != (1, 1):
+            spans[(r0, c0)] = (r1 - r0, c1 - c0)
+    bbox = tuple(float(v) for v in table.bbox)
+    return Grid(rows=rows, page=page_no, bbox=bbox, spans=spans, confidence=confidence)  # type: ignore[arg-type]
+
+
+def _paragraphs(boxes: list[TextBox], page_no: int) -> list[tuple[float, Block]]:
+    from extractor.readers.pdf import _is_page_number
+
+    lines = _join_lines(boxes)
+    out: list[tuple[float, Block]] = []
+    for i, line in enumerate(lines):
+        text = _line_text(line).strip()
+        if not text or _is_page_number(text, last=i == len(lines) - 1):
+            continue
+        top = min(b.y0 for b in line)
+        bbox = (min(b.x0 for b in line), top, max(b.x1 for b in line), max(b.y1 for b in line))
+        out.append((top, Paragraph(text=text, page=page_no, bbox=bbox)))
+    return out
