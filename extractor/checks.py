@@ -464,9 +464,11 @@ def check_t2_fee_unit(report: Report) -> Iterable[Finding]:
         why = f"金额 {_fmt(cell.value)} 万元即 {cell.value / 10000:g} 亿元，疑以元填报"
     else:
         return
+    # a people's government reports the fees of its whole area: a large 万元 figure is plausible there
+    aggregate = report.agency is None or report.agency.endswith("人民政府")
     yield Finding(
         rule="t2.fee_unit",
-        severity="warning",
+        severity="info" if aggregate and "元" not in raw else "warning",
         message=f"表二「行政事业性收费」本年收费金额单位为万元，但{why}",
         codes=["t2.fees.amount"],
         section="active",
