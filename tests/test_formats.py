@@ -75,3 +75,14 @@ def test_image_with_ocr_never_is_refused(tmp_path) -> None:
     image.write_bytes(_png_bytes())
     with pytest.raises(ReadError, match="OCR"):
         read(str(image), ocr="never")
+
+
+def test_garbled_text_layer_is_recognised():
+    """A font without a usable ToUnicode map gives a text layer of junk: such a page is read by OCR in
+    auto mode, like a scan (a page of table numbers is not junk)."""
+    from extractor.readers.pdf import garbled
+
+    assert garbled("(cid:12)(cid:45)(cid:77) " * 20)
+    assert garbled("ÄÖÜßçé¤¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿" * 4)
+    assert not garbled("2023年，洪泽区人民政府坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻落实《条例》相关规范要求" * 2)
+    assert not garbled("10 1 0 0 0 0 0 0 0 0 5 0 0 0 0 " * 8)

@@ -102,13 +102,25 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
     return items
 
 
+COMMON_WORDS = ("信息", "公开", "政府", "工作", "申请", "情况", "的", "年")
+
+
+def garbled(text: str) -> bool:
+    """A text layer that does not decode to Chinese (fonts without a usable ToUnicode map give Latin
+    junk, '(cid:123)' or the wrong characters): a full page without a single common word."""
+    flat = regex.sub(r"\s", "", text)
+    if len(flat) < 80 or any(word in flat for word in COMMON_WORDS):
+        return False
+    return sum(ch.isdigit() for ch in flat) < len(flat) / 2  # a page of table numbers is not junk
+
+
 def _scanned_pages(data: bytes, texts: list[str], ocr: str) -> list[int]:
     """Indexes of the pages to read by OCR: with `ocr='always'` every page, else the pages without a
     usable text layer that show something (an image, or text drawn as outlines); a page with nothing
     on it is just blank."""
     if ocr == "always":
         return list(range(len(texts)))
-    candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE]
+    candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
     if not candidates:
         return []
     import pypdfium2 as pdfium
