@@ -32,7 +32,7 @@ def parse_document(doc: Document) -> Report:
 
     layout = locate(doc)
     tables = interpret(layout)
-    agency, year = find_agency_year(layout.rows, doc.path)
+    agency, year = find_agency_year(layout.rows, doc.path, doc.title)
     report = Report(
         path=doc.path,
         sha256=doc.sha256,

@@ -61,6 +61,7 @@ class Document:
     pages: int | None = None
     sha256: str = ""
     notes: list[str] = field(default_factory=list)  # reader remarks worth a finding (e.g. OCR used)
+    title: str = ""  # the file's own title (HTML <title>, PDF/DOCX metadata), a fallback for agency and year
 
     def paragraphs(self) -> Iterator[Paragraph]:
         return (b for b in self.blocks if isinstance(b, Paragraph))

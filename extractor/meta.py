@@ -26,7 +26,8 @@ def _clean_line(text: str) -> str:
     return regex.sub(r"\s+", " ", text).strip()
 
 
-def find_agency_year(rows: list[Row], path: str) -> tuple[str | None, int | None]:
+def find_agency_year(rows: list[Row], path: str, title: str = "") -> tuple[str | None, int | None]:
+    """`title`: the file's own title (HTML <title>, document metadata), tried after the first lines."""
     lines = [_clean_line(r.text) for r in rows[:TITLE_ROWS] if r.is_line and r.text.strip()]
     agency, year = None, None
     candidates = []
@@ -34,6 +35,8 @@ def find_agency_year(rows: list[Row], path: str) -> tuple[str | None, int | None
         candidates.append(line)
         if i + 1 < len(lines):
             candidates.append(line + lines[i + 1])
+    if title:
+        candidates.append(_clean_line(title))
     for text in candidates:
         compact = text.replace(" ", "")
         m = _AGENCY_FIRST.match(compact) or _YEAR_FIRST.match(compact) or _YEAR_AFTER.match(compact)

@@ -358,3 +358,15 @@ def test_extra_subtotal_column_is_mapped_by_header(tmp_path):
     expected = {k: v for k, v in values.items() if k.startswith("t3.")}
     assert wrong_cells(report, expected) == []
     assert not any(f.rule.startswith("t3.") for f in report.findings)
+
+
+def test_agency_from_the_page_title_when_the_body_has_none(tmp_path):
+    path = tmp_path / "article.html"
+    path.write_text(
+        "<html><head><meta charset='utf-8'><title>某某市2025年政府信息公开工作年度报告_某某市人民政府门户网站</title></head>"
+        "<body><div class='article'><p>根据《中华人民共和国政府信息公开条例》规定编制本报告。</p><p>一、总体情况</p>"
+        "<p>2025年，全市扎实推进政务公开工作。</p></div></body></html>",
+        encoding="utf-8",
+    )
+    report = parse(path)
+    assert (report.agency, report.year) == ("某某市", 2025)

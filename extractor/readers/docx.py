@@ -91,7 +91,7 @@ def read_docx(path: str, data: bytes) -> Document:
         raise ReadError(f"corrupt DOCX file ({exc.__class__.__name__})") from None
     except Exception as exc:  # python-docx raises many lxml/opc errors for broken packages
         raise ReadError(f"unreadable DOCX file ({exc.__class__.__name__}: {exc})") from None
-    doc = Document(path=path, format="docx", pages=None)
+    doc = Document(path=path, format="docx", pages=None, title=(document.core_properties.title or "").strip())
     _read_body(document.element.body, document, doc)
     if not doc.blocks:
         raise ReadError("the DOCX file has no text")

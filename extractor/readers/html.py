@@ -665,7 +665,7 @@ def read_html(path: str, data: bytes) -> Document:
     walker = _Walker(measure)
     walker.walk(container)
     blocks = walker.finish()
-    doc = Document(path=path, format="html", pages=None)
+    doc = Document(path=path, format="html", pages=None, title=title)
     if container is not body and title and _cjk_count(title) >= 4:
         head = " ".join(b.text for b in blocks[:5] if isinstance(b, Paragraph))
         if _squash(title) not in _squash(head):
