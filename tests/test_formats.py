@@ -86,3 +86,18 @@ def test_garbled_text_layer_is_recognised():
     assert garbled("ÄÖÜßçé¤¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿" * 4)
     assert not garbled("2023年，洪泽区人民政府坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻落实《条例》相关规范要求" * 2)
     assert not garbled("10 1 0 0 0 0 0 0 0 0 5 0 0 0 0 " * 8)
+
+
+def test_rows_merged_for_want_of_horizontal_rules_are_split():
+    from extractor.readers.pdf import split_stacked_rows
+
+    rows = [
+        ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数"],
+        ["规章\n行政规范性文件", "0\n3", "0\n1", "12\n40"],
+        ["1.属于国家秘密\n2.其他法律行政法规禁止公开\n止公开（续）", "1\n0", "0\n0", "1\n0"],
+    ]
+    out = split_stacked_rows(rows)
+    assert out[1:3] == [["规章", "0", "0", "12"], ["行政规范性文件", "3", "1", "40"]]
+    # label lines that do not match the stacked numbers: label on its own row, numbers unlabelled
+    assert out[3][0].startswith("1.属于国家秘密") and out[3][1:] == [None, None, None]
+    assert out[4:] == [["", "1", "0", "1"], ["", "0", "0", "0"]]

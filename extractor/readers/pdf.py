@@ -53,6 +53,39 @@ def _needs_tables(text: str) -> bool:
     return any(word in flat for word in table_page_vocabulary())
 
 
+def split_stacked_rows(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """Undo rows merged for want of horizontal rules: when every value cell of a row holds the same
+    number (k ≥ 2) of stacked numbers, the row is k rows. Labels are split too when the label cells
+    have exactly k lines; otherwise the label goes on a row of its own and the k rows stay unlabelled
+    (the interpreter places unlabelled rows by the template's order, and only when they fit)."""
+    out: list[list[str | None]] = []
+    for row in rows:
+        stacks = [(i, c.split("\n")) for i, c in enumerate(row) if c and is_value_like(c.split("\n")[0])]
+        heights = {len(parts) for _, parts in stacks}
+        if len(stacks) < 2 or len(heights) != 1 or (k := heights.pop()) < 2:
+            out.append(row)
+            continue
+        if not all(is_value_like(part) for _, parts in stacks for part in parts):
+            out.append(row)
+            continue
+        value_at = dict(stacks)
+        labels = {i: (c or "").split("\n") for i, c in enumerate(row) if i not in value_at and c}
+        split_labels = all(len(parts) == k for parts in labels.values())
+        if labels and not split_labels:
+            out.append([c if i in labels else None for i, c in enumerate(row)])  # a label line, no values
+        for j in range(k):
+            new: list[str | None] = []
+            for i, cell in enumerate(row):
+                if i in value_at:
+                    new.append(value_at[i][j])
+                elif i in labels:
+                    new.append(labels[i][j] if split_labels else "")
+                else:
+                    new.append(cell)
+            out.append(new)
+    return out
+
+
 def _has_number_rows(text: str) -> bool:
     """A page that continues a table from the page before starts with rows of numbers and no labels."""
     return any(sum(1 for tok in line.split() if is_value_like(tok)) >= 3 for line in text.splitlines()[:15])
@@ -80,7 +113,7 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
                 if text:
                     items.append((table.bbox[1] + i * 0.01, Paragraph(text=text.replace("\n", ""), page=page_no)))
             continue
-        items.append((table.bbox[1], Grid(rows=[list(r) for r in rows], page=page_no, bbox=table.bbox)))
+        items.append((table.bbox[1], Grid(rows=split_stacked_rows([list(r) for r in rows]), page=page_no, bbox=table.bbox)))
     outside = page
     for bbox in bboxes:
         x0, top, x1, bottom = bbox
