@@ -23,6 +23,7 @@ _BARE_NUMBER = regex.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it i
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
 ALIGN_GAP = 8.0  # points between numbers of one column across lines
+MAX_LINES_BETWEEN_ROWS = 8  # wrapped labels between two rows of numbers of one table
 
 
 def _cheap_page_texts(data: bytes) -> list[str]:
@@ -326,7 +327,7 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
     numeric = [i for i, toks in enumerate(tokenised) if _trailing_values(toks) >= 2]
     blocks: list[list[int]] = []
     for i in numeric:
-        if blocks and i - blocks[-1][-1] <= 4:
+        if blocks and i - blocks[-1][-1] <= MAX_LINES_BETWEEN_ROWS:
             blocks[-1].append(i)
         else:
             blocks.append([i])
@@ -343,8 +344,8 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
                 best = (edge, centres)
         assert best is not None
         edge, centres = best
-        if len(centres) != widest:
-            continue
+        if len(centres) < widest or not _one_token_per_column(block, tokenised, centres, edge):
+            continue  # the numbers do not line up in columns: leave the lines as text
         for i in block:
             toks = tokenised[i]
             n = _trailing_values(toks)
@@ -356,6 +357,22 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
             out[i] = [label, *slots]
         _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten)
     return out, rewritten
+
+
+def _one_token_per_column(block, tokenised, centres, edge) -> bool:
+    """Every number sits under a column (within the gap) and no line puts two numbers under one."""
+    for i in block:
+        toks = tokenised[i]
+        n = _trailing_values(toks)
+        columns = []
+        for tok in toks[len(toks) - n :]:
+            k = min(range(len(centres)), key=lambda j: abs(centres[j] - edge(tok)))
+            if abs(centres[k] - edge(tok)) > ALIGN_GAP:
+                return False
+            columns.append(k)
+        if len(set(columns)) != len(columns):
+            return False
+    return True
 
 
 def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten) -> None:
