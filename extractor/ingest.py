@@ -105,6 +105,8 @@ def _skip_reason(head: bytes) -> str | None:
             return what
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image (WEBP)"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return "JSON data file"  # e.g. truth or export files next to the reports; no report starts with a brace
     return None
 
 
