@@ -19,6 +19,7 @@ import argparse
 import io
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,39 @@ def make_doc() -> None:
             target = out / f"{name}.{fmt}"
             shutil.copyfile(Path(tmp) / f"{name}.{fmt}", target)
         write_truth(CORPUS / f"{name}.docx.truth.json", target, file=target.name, format=fmt, variant=f"{fmt}_from_docx")
+        print(f"wrote {target.relative_to(ROOT)}")
+
+
+HTML_SOURCES = [  # corpus document, encoding of the saved page
+    ("c001_2019_plain", "utf-8"),
+    ("c002_2021_plain", "gb18030"),
+    ("c031_2019_typos", "gb18030"),
+    ("c036_2021r1_vertical_tbrl", "utf-8"),
+]
+
+
+def make_html() -> None:
+    """Web pages as agencies publish them: the report saved as HTML by a word processor (the markup
+    portals get when a report is pasted from Word), some re-encoded as GB18030 with a gb2312 meta tag."""
+    out = ROOT / "fixtures" / "html"
+    out.mkdir(parents=True, exist_ok=True)
+    binary = soffice()
+    for name, encoding in HTML_SOURCES:
+        source = CORPUS / f"{name}.docx"
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [binary, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--convert-to", "html:HTML (StarWriter):UTF8", "--outdir", tmp, str(source)],
+                check=True, capture_output=True, timeout=180,
+            )
+            html = (Path(tmp) / f"{name}.html").read_text(encoding="utf-8")
+        html = re.sub(r"<meta name=\"(?:created|changed|generator)\"[^>]*>", "", html)  # timestamps: keep the file deterministic
+        target = out / f"{name}.html"
+        if encoding == "gb18030":
+            html = re.sub(r"charset=utf-8", "charset=gb2312", html, flags=re.IGNORECASE)
+            target.write_bytes(html.encode("gb18030"))
+        else:
+            target.write_text(html, encoding="utf-8")
+        write_truth(CORPUS / f"{name}.docx.truth.json", target, file=target.name, format="html", variant=f"html_{encoding}")
         print(f"wrote {target.relative_to(ROOT)}")
 
 
@@ -133,10 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--doc", action="store_true", help="the .doc/.rtf fixtures (needs LibreOffice)")
     ap.add_argument("--scans", action="store_true", help="the scanned-PDF/image fixtures")
+    ap.add_argument("--html", action="store_true", help="the web-page fixtures (needs LibreOffice)")
     args = ap.parse_args(argv)
-    both = not (args.doc or args.scans)
+    both = not (args.doc or args.scans or args.html)
     if args.doc or both:
         make_doc()
+    if args.html or both:
+        make_html()
     if args.scans or both:
         make_scans()
     return 0

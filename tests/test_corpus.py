@@ -80,7 +80,7 @@ def test_make_fixtures_is_deterministic(tmp_path: Path) -> None:
 
 def test_extractor_meets_thresholds(tmp_path: Path) -> None:
     """End-to-end: every cell right, every expected finding found, no unexpected error."""
-    cmd = [sys.executable, str(SCRIPTS / "evaluate.py"), str(CORPUS), str(REAL), "--min-cell-accuracy", "1.0",
+    cmd = [sys.executable, str(SCRIPTS / "evaluate.py"), str(CORPUS), str(REAL), str(ROOT / "fixtures" / "html"), "--min-cell-accuracy", "1.0",
            "--min-recall", "1.0", "--max-unexpected-errors", "0", "--json", str(tmp_path / "eval.json")]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=1800)
     assert proc.returncode == 0, (proc.stdout[-12000:] + proc.stderr[-4000:])

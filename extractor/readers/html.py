@@ -547,6 +547,11 @@ def _cell_text(cell: etree._Element, nested: list[etree._Element]) -> str:
     return "\n".join(lines)
 
 
+def _is_width_row(row: etree._Element) -> bool:
+    style = (row.get("style") or "").replace(" ", "").lower()
+    return row.get("height") == "0" or "height:0" in style or "display:none" in style
+
+
 def _grid_from_table(table: etree._Element, nested: list[etree._Element]) -> Grid | None:
     """Resolve rowspan/colspan with the HTML table model: a slot matrix filled row by row."""
     rows = _table_rows(table)
@@ -584,8 +589,9 @@ def _grid_from_table(table: etree._Element, nested: list[etree._Element]) -> Gri
         grid_rows[r][c] = text
         if rowspan > 1 or colspan > 1:
             spans[(r, c)] = (rowspan, colspan)
-    # Word-exported pages end tables with a row of empty width-setting cells
-    while len(grid_rows) > 1 and all(v == "" for v in grid_rows[-1]):
+    # Word-exported pages end tables with an invisible row of empty width-setting cells; a visible
+    # row of empty cells is a table row left blank (e.g. 表四 with no cases) and stays
+    while len(grid_rows) > 1 and all(v == "" for v in grid_rows[-1]) and _is_width_row(rows[len(grid_rows) - 1]):
         grid_rows.pop()
     return Grid(rows=grid_rows, spans=spans)
 
