@@ -10,7 +10,9 @@ to bound leaks. Only the parent writes to the database, one transaction per file
 from __future__ import annotations
 
 import faulthandler
+import functools
 import hashlib
+import importlib.util
 import io
 import multiprocessing as mp
 import os
@@ -41,13 +43,15 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 # failures that depend on the moment (load, memory) rather than the file: retried on the next run
 TRANSIENT_PREFIXES = ("timeout", "worker crashed", "out of memory")
 
-_SKIP_MAGIC: tuple[tuple[bytes, str], ...] = (
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "image (PNG)"),
     (b"\xff\xd8\xff", "image (JPEG)"),
-    (b"GIF8", "image (GIF)"),
     (b"BM", "image (BMP)"),
     (b"II*\x00", "image (TIFF)"),
     (b"MM\x00*", "image (TIFF)"),
+)
+_SKIP_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"GIF8", "image (GIF)"),
     (b"SQLite format 3\x00", "SQLite database"),
     (b"\x7fELF", "executable"),
     (b"Rar!", "RAR archive (not supported: unpack it first)"),
@@ -99,12 +103,21 @@ class IngestSummary:
 # discovering files
 
 
+@functools.lru_cache(maxsize=1)
+def _ocr_installed() -> bool:
+    """Scanned pages saved as images are reports too, when the OCR extra can read them."""
+    return all(importlib.util.find_spec(name) is not None for name in ("rapidocr_onnxruntime", "cv2"))
+
+
 def _skip_reason(head: bytes) -> str | None:
+    for magic, what in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return None if _ocr_installed() else f"{what}: reading scans needs the ocr extra (pip install 'extractor[ocr]')"
     for magic, what in _SKIP_MAGIC:
         if head.startswith(magic):
             return what
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image (WEBP)"
+        return None if _ocr_installed() else "image (WEBP): reading scans needs the ocr extra (pip install 'extractor[ocr]')"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return "JSON data file"  # e.g. truth or export files next to the reports; no report starts with a brace
     return None

@@ -88,14 +88,14 @@ def test_bad_files_are_recorded_as_failed(tmp_path: Path) -> None:
     (folder / "minutes.txt").write_text(
         "区政府第十二次常务会议纪要\n会议研究了城市道路维修和防汛工作，决定由区住建局牵头落实。\n", encoding="utf-8"
     )
-    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 100)
+    (folder / "banner.gif").write_bytes(b"GIF89a" + b"\x00" * 100)  # never a report: skipped
     db = tmp_path / "r.db"
     summary = ingest([str(folder)], str(db), workers=2, progress="none")
     failed = {Path(p).name: reason for p, reason in summary.failures}
     assert set(failed) == {"corrupt.pdf", "empty.docx", "minutes.txt"}, failed
     assert all(failed.values())
     assert summary.ok == len(report_files()) - sum(1 for p in report_files() if p.name in failed)
-    assert any(Path(p).name == "photo.jpg" for p, _ in summary.skips)
+    assert any(Path(p).name == "banner.gif" for p, _ in summary.skips)
     conn = sqlite3.connect(db)
     rows = dict(conn.execute("SELECT path, error FROM reports WHERE status = 'failed'").fetchall())
     assert {Path(p).name for p in rows} == set(failed)
@@ -245,3 +245,22 @@ def test_alias_file_rekeys_stored_reports(tmp_path: Path, aliased: bool) -> None
     key = conn.execute("SELECT agency_key FROM reports WHERE agency = ?", (name,)).fetchone()[0]
     conn.close()
     assert (key == "合并后的机构") is aliased
+
+
+def test_scanned_image_in_a_folder_is_read_when_ocr_is_installed(tmp_path: Path) -> None:
+    """A scan saved as an image is a report like any other: OCR'd when the extra is there, else
+    skipped with the reason."""
+    from extractor.readers.ocr import ocr_available
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ROOT / "fixtures" / "scans" / "c002_2021_plain_p3.png", folder / "scan.png")
+    summary = ingest([str(folder)], str(tmp_path / "r.db"), workers=1, progress="none")
+    if ocr_available():
+        assert summary.ok == 1
+        conn = sqlite3.connect(tmp_path / "r.db")
+        assert conn.execute("SELECT format FROM reports").fetchone() == ("image",)
+        assert conn.execute("SELECT COUNT(*) FROM cells WHERE code LIKE 't3.%'").fetchone()[0] > 100
+        conn.close()
+    else:
+        assert summary.skipped == 1 and "ocr" in summary.skips[0][1]
