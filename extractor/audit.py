@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from extractor import storage
+from extractor.ingest import member_name
 from extractor.review import DECISION_LABELS, Decision, decisions
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -169,20 +170,11 @@ def _pdf_source(path: str) -> bytes | str | None:
             try:
                 with zipfile.ZipFile(archive) as zf:
                     for info in zf.infolist():
-                        if info.filename == member or _zip_name(info) == member:
+                        if info.filename == member or member_name(info) == member:
                             return zf.read(info)
             except (zipfile.BadZipFile, OSError):
                 return None
     return None
-
-
-def _zip_name(info: zipfile.ZipInfo) -> str:
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
 
 
 def _attach_images(rep: AuditReport, boxes: list[tuple[str, int, tuple[float, float, float, float]]]) -> None:

@@ -138,7 +138,7 @@ def _zip_kind(data_or_path: bytes | str) -> str:
     return "archive"
 
 
-def _member_name(info: zipfile.ZipInfo) -> str:
+def member_name(info: zipfile.ZipInfo) -> str:
     """Zip member names from Chinese Windows tools are GBK without the UTF-8 flag: decode them right."""
     if info.flag_bits & 0x800:
         return info.filename
@@ -201,12 +201,12 @@ def _file_sources(path: str) -> Iterator[Source | tuple[str, str]]:
 def _zip_sources(display: str, data: bytes, depth: int) -> Iterator[Source | tuple[str, str]]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = sorted(zf.infolist(), key=_member_name)
+        infos = sorted(zf.infolist(), key=member_name)
     except (zipfile.BadZipFile, ValueError) as exc:
         yield (display, f"broken zip archive: {exc}")
         return
     for info in infos:
-        name = _member_name(info)
+        name = member_name(info)
         base = name.rstrip("/").rsplit("/", 1)[-1]
         if info.is_dir() or base.startswith(".") or name.startswith("__MACOSX/"):
             continue
