@@ -76,9 +76,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000, help="reports to generate (default 1000)")
     ap.add_argument("--workers", type=int, default=None, help="ingest workers (default: one per core)")
     ap.add_argument("--sample", type=int, default=20, help="PDFs timed with plain pdfplumber (default 20)")
-    ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "real", help="folder of source documents")
+    ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "corpus", help="folder of source documents")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
+    ap.add_argument("--scans", action="store_true", help="also time OCR: seconds per scanned page (fixtures/scans)")
     args = ap.parse_args()
+    if args.scans:
+        import bench_ocr  # scripts/bench_ocr.py, beside this file
+
+        bench_ocr.main([])
 
     src = sources(args.fixtures)
     if not src:
