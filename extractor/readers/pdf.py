@@ -337,13 +337,15 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
             continue
         widest = max(_trailing_values(tokenised[i]) for i in block)
         best = None
-        for edge in (lambda t: (t[1] + t[2]) / 2, lambda t: t[2], lambda t: t[1]):
+        for edge in (_centre, lambda t: t[2], lambda t: t[1]):
             positions = [edge(t) for i in block for t in tokenised[i][-_trailing_values(tokenised[i]) :]]
             centres = _clusters(positions)
             if best is None or len(centres) < len(best[1]):
                 best = (edge, centres)
         assert best is not None
         edge, centres = best
+        if edge is _centre:
+            centres = sorted(centres + _header_only_columns(block, tokenised, centres))
         if len(centres) < widest or not _one_token_per_column(block, tokenised, centres, edge):
             continue  # the numbers do not line up in columns: leave the lines as text
         for i in block:
@@ -357,6 +359,33 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
             out[i] = [label, *slots]
         _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten)
     return out, rewritten
+
+
+def _centre(token: tuple[str, float, float]) -> float:
+    return (token[1] + token[2]) / 2
+
+
+HEADER_LOOKBACK = 8  # lines above a block of numbers where its column headers may be
+_HEADER_WORD = regex.compile(r"^\p{Han}{1,6}$")
+
+
+def _header_only_columns(block, tokenised, centres: list[float]) -> list[float]:
+    """Columns no row puts a number in (a column left blank throughout, zeros printed blank), found
+    from the header words above the block: a short word centred where no number column is."""
+    if len(centres) < 2:
+        return []
+    spacing = min(b - a for a, b in zip(centres, centres[1:], strict=False))  # the column pitch (gaps skip blank columns)
+    left = centres[0] - spacing
+    found: list[float] = []
+    for j in range(block[0] - 1, max(-1, block[0] - 1 - HEADER_LOOKBACK), -1):
+        toks = tokenised[j]
+        if _trailing_values(toks):
+            break  # another row of numbers: the header is not above this point
+        for tok in toks:
+            x = _centre(tok)
+            if _HEADER_WORD.match(tok[0]) and x >= left and min(abs(x - c) for c in centres + found) >= 0.6 * spacing:
+                found.append(x)
+    return found
 
 
 def _one_token_per_column(block, tokenised, centres, edge) -> bool:
