@@ -32,6 +32,7 @@ from extractor.values import parse_value
 T3_WIDTH = 7
 T4_WIDTH = 15
 GAP_FILL_CONFIDENCE = 0.8
+BLANK_ROW_CONFIDENCE = 0.7
 
 
 @dataclass
@@ -374,9 +375,41 @@ def interpret_t3(rows: list[Row], template_hint: str | None = None) -> TableResu
     if result.cells and _all_blank(result.cells):
         result.empty = True
         return result
+    if not any(f.rule == "structure.unplaced_rows" for f in result.findings):
+        _blank_label_rows(rows, result, seen, template or template_hint, columns)
     _derive_other(result, seen, columns)
     _missing_t3_rows(result, seen, template or template_hint, columns)
     return result
+
+
+def _blank_label_rows(rows: list[Row], result: TableResult, seen: set[str], template: str | None, columns: list[str]) -> None:
+    """A table printed without ruling lines and with zeros left blank shows a row of zeros as its label
+    alone. Where such a label line names a row that no value row gave, and the table leaves cells blank
+    elsewhere, the row is read as blank (0) — with less confidence and a warning, never silently."""
+    if not any(c.raw.strip() == "" and not c.derived for c in result.cells):
+        return
+    expected = set(t3_sequence(template or "2019"))
+    for row in rows:
+        if not row.is_line or split_row(row).values:
+            continue
+        match = t3_rows().match(row.text, fuzzy=False)
+        if match is None or match.score < 1.0 or match.key in seen or match.key not in expected:
+            continue
+        if len(norm(row.text)) > len(match.variant) + 4:
+            continue  # the label with other words: a wrapped fragment or prose, not a row of its own
+        seen.add(match.key)
+        for col in columns:
+            result.cells.append(Cell(f"t3.{match.key}.{col}", 0, "", row.page, BLANK_ROW_CONFIDENCE, clean(row.text)))
+        result.findings.append(
+            Finding(
+                rule="structure.blank_row",
+                severity="warning",
+                message=f"表三「{t3_row_label(match.key)}」只印出行标签、没有数值，按空白（0）读取，请核对",
+                codes=[f"t3.{match.key}.{c}" for c in columns],
+                section="requests",
+                page=row.page,
+            )
+        )
 
 
 def _derive_other(result: TableResult, seen: set[str], columns: list[str]) -> None:

@@ -370,3 +370,35 @@ def test_agency_from_the_page_title_when_the_body_has_none(tmp_path):
     )
     report = parse(path)
     assert (report.agency, report.year) == ("某某市", 2025)
+
+
+def test_row_printed_as_its_label_alone_is_read_as_blank_with_a_warning(tmp_path):
+    """A table without ruling lines and with zeros left blank shows a row of zeros as its label alone."""
+    from builders import T3_SEQUENCE
+
+    from extractor.labels import t3_row_label
+
+    values = consistent_values("2019")
+    for col in ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total"):
+        values[f"t3.denied.state_secret.{col}"] = 0
+    lines = ["某某县某局2020年政府信息公开工作年度报告", "三、收到和处理政府信息公开申请情况"]
+    names = {"new": "一、本年新收政府信息公开申请数量", "carried_in": "二、上年结转政府信息公开申请数量", "total": "（七）总计", "carried_over": "四、结转下年度继续办理"}
+    for row in T3_SEQUENCE["2019"]:
+        label = names.get(row, t3_row_label(row))
+        cells = [values[f"t3.{row}.{c}"] for c in ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")]
+        if not any(cells):
+            lines.append(label)  # nothing but the label
+        else:
+            lines.append("\t".join([label, *("" if v == 0 else str(v) for v in cells)]))
+    lines.append("四、政府信息公开行政复议、行政诉讼情况")
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = parse(path)
+    assert wrong_cells(report, {k: v for k, v in values.items() if k.startswith("t3.")}) == []
+    cell = report.cell_map()["t3.denied.state_secret.total"]
+    assert (cell.raw, cell.confidence) == ("", 0.7)
+    zero_rows = [row for row in T3_SEQUENCE["2019"] if not any(values[f"t3.{row}.{c}"] for c in ("natural_person", "total"))]
+    blank = _fired(report, "structure.blank_row")
+    assert "denied.state_secret" in zero_rows and len(blank) == len(zero_rows)
+    assert all(f.severity == "warning" for f in blank) and "1.属于国家秘密" in blank[0].message
+    assert _fired(report, "structure.missing_rows") == []
