@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,23 @@ def test_page_without_text_is_a_read_error() -> None:
 
     with pytest.raises(ReadError):
         _read(_page('<div id="app"></div><script>render()</script>'))
+
+
+def test_mht_web_archive_reads_its_html_part(tmp_path):
+    """IE/Edge 'save as single file' (.mht): MIME multipart/related with the page quoted-printable in GBK."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    from extractor import parse
+
+    page = (REAL / "pingtan2021.html").read_text(encoding="utf-8")
+    archive = MIMEMultipart("related")
+    html_part = MIMEText(page.replace("utf-8", "gb2312").replace("UTF-8", "gb2312"), "html", "gb18030")
+    archive.attach(html_part)
+    path = tmp_path / "report.mht"
+    path.write_bytes(archive.as_bytes())
+    report = parse(path)
+    expected = json.loads((REAL / "pingtan2021.truth.json").read_text(encoding="utf-8"))["cells"]
+    got = report.values()
+    assert report.format == "mht" and report.agency == "平潭综合实验区"
+    assert [code for code, value in expected.items() if got.get(code) != value] == []

@@ -40,10 +40,10 @@ def sniff(data: bytes, name: str = "") -> str:
     if head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return "image"
     lowered = head.lower()
+    if b"mime-version" in lowered and b"multipart/related" in lowered:
+        return "mht"  # a web page saved as one file (.mht/.mhtml): checked first, its HTML part follows
     if b"<html" in lowered or b"<!doctype html" in lowered or b"<table" in lowered or b"<body" in lowered:
         return "html"
-    if b"MIME-Version" in head and b"multipart/related" in lowered:
-        return "mht"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[") and _is_json(data):
         return "json"
     if _looks_like_text(data):
@@ -106,6 +106,10 @@ def read(path: str, ocr: str = "auto", progress: Progress | None = None) -> Docu
         from extractor.readers.html import read_html
 
         doc = read_html(path, data)
+    elif fmt == "mht":
+        from extractor.readers.html import read_mht
+
+        doc = read_mht(path, data)
     elif fmt == "text":
         from extractor.readers.text import read_text
 

@@ -684,5 +684,28 @@ def read_html(path: str, data: bytes) -> Document:
     return doc
 
 
+def read_mht(path: str, data: bytes) -> Document:
+    """A web page saved as one file (.mht / .mhtml, MIME multipart/related): read its HTML part."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() != "text/html":
+            continue
+        payload = part.get_payload(decode=True) or b""
+        charset = (part.get_content_charset() or "").lower()
+        if charset:
+            codec = "gb18030" if charset in ("gb2312", "gbk", "gb18030", "x-gbk") else charset
+            try:
+                payload = "\ufeff".encode() + payload.decode(codec).encode("utf-8")  # BOM: read as UTF-8
+            except (LookupError, UnicodeDecodeError):
+                pass  # leave it to the page's own declaration and detection
+        doc = read_html(path, payload)
+        doc.format = "mht"
+        return doc
+    raise ReadError("an MHT web archive without an HTML page")
+
+
 def _squash(text: str) -> str:
     return "".join(text.split())
