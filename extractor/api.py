@@ -7,7 +7,8 @@ import os
 from extractor.checks import run_checks
 from extractor.document import Document
 from extractor.interpret import TableResult, interpret
-from extractor.locate import SECTION_ORDER, Layout, locate, standard_heading
+from extractor.labels import section_heading
+from extractor.locate import SECTION_ORDER, Layout, locate
 from extractor.meta import find_agency_year
 from extractor.narrative import extract_statements
 from extractor.readers import Progress, read
@@ -78,7 +79,7 @@ def _structure_findings(layout: Layout, tables: dict[str, TableResult]) -> list[
                 Finding(
                     rule="structure.missing_section",
                     severity="error",
-                    message=f"缺少第{standard_heading(code)[0]}部分「{standard_heading(code)}」" + _and_table(code, tables),
+                    message=f"缺少第{section_heading(code)[0]}部分「{section_heading(code)}」" + _and_table(code, tables),
                     section=code,
                 )
             )
@@ -119,5 +120,5 @@ def _sections(layout: Layout) -> list[Section]:
         if hit:
             out.append(Section(code=code, heading=hit.heading, page=hit.page, found=True))
         else:
-            out.append(Section(code=code, heading=standard_heading(code), page=None, found=False))
+            out.append(Section(code=code, heading=section_heading(code), page=None, found=False))
     return out

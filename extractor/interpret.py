@@ -18,7 +18,6 @@ from extractor.labels import (
     t2_ignored_rows,
     t2_rows,
     t3_columns,
-    t3_groups,
     t3_row_label,
     t3_rows,
     t3_sequence,
@@ -52,7 +51,6 @@ class TableResult:
     cells: list[Cell] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     template: str | None = None
-    found: bool = False
     empty: bool = False
 
 
@@ -158,7 +156,6 @@ def interpret_t2(rows: list[Row]) -> TableResult:
                 if columns:
                     header = columns
                     seen_columns.update(columns)
-                    result.found = True
                 if not split.values:
                     continue
         else:
@@ -168,7 +165,6 @@ def interpret_t2(rows: list[Row]) -> TableResult:
         match = t2_rows().match(split.label, fuzzy=len(norm(split.label)) >= 5)
         if match is None or not split.values:
             continue
-        result.found = True
         header_rows = []
         pending.append((match.key, split, match.score, header))
     template = None
@@ -305,9 +301,7 @@ def interpret_t3(rows: list[Row], template_hint: str | None = None) -> TableResu
     result = TableResult("t3")
     observed = _t3_value_rows(rows)
     if not observed:
-        result.found = any(t3_groups().match(r.text, fuzzy=False) for r in rows)
         return result
-    result.found = True
     labelled = [code for _, code, _ in observed if code]
     split_other = any(c.startswith("other.") for c in labelled)
     has_unlabelled = any(code is None for _, code, _ in observed)
@@ -472,11 +466,8 @@ def interpret_t4(rows: list[Row]) -> TableResult:
             continue
         for raw in split.values:
             runs.append((raw, split))
-    if any(t3_groups().match(r.text, fuzzy=False) or "复议" in r.text for r in rows):
-        result.found = True
     if not runs:
         return result
-    result.found = True
     exact = [s for s in {id(s): s for _, s in runs}.values() if len(_trim(s.values, T4_WIDTH)) == T4_WIDTH]
     confidence = 1.0
     if exact:

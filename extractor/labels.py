@@ -131,11 +131,6 @@ def t3_columns() -> LabelSet:
     return LabelSet(vocabulary()["t3"]["column_variants"])
 
 
-@functools.lru_cache(maxsize=1)
-def t3_groups() -> LabelSet:
-    return LabelSet({"group": vocabulary()["t3"]["groups"]["labels"]})
-
-
 def t3_sequence(template: str) -> list[str]:
     """Row codes of 表三 in printed order for a template ('2019': single （六）; '2021': three sub-rows)."""
     return [row["code"] for row in vocabulary()["t3"]["rows"] if row.get("template", "both") in ("both", template)]

@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 import regex
 
 from extractor.document import Document, Grid, Paragraph
-from extractor.labels import section_heading, sections, table_markers
+from extractor.labels import sections, table_markers
 from extractor.textnorm import norm
 from extractor.values import parse_value
 
@@ -209,7 +209,3 @@ def locate(doc: Document) -> Layout:
     rows = flatten(doc)
     hits = find_sections(rows)
     return Layout(rows=rows, sections=hits, regions=find_regions(rows, hits))
-
-
-def standard_heading(code: str) -> str:
-    return section_heading(code)
