@@ -21,7 +21,7 @@ def main() -> None:
 
 
 @main.command("parse")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("path", type=str)
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="TOML file that switches rules off or changes their tolerance or severity.")

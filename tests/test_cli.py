@@ -104,3 +104,8 @@ def test_rules_lists_every_rule():
     assert proc.returncode == 0
     for rule in ("t3.balance", "t3.row_sum", "t3.column_sum", "t4.group_total", "value.negative"):
         assert rule in proc.stdout
+
+
+def test_a_folder_is_a_one_line_error(tmp_path):
+    proc = run("parse", str(tmp_path))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "folder" in proc.stderr
