@@ -737,6 +737,7 @@ RULES: list[Rule] = [
     Rule("structure.incomplete_row", "warning", "结构", "一行的数值少于栏数", _reported_elsewhere, source="parser"),
     Rule("structure.duplicate_row", "warning", "结构", "同一行印出两次", _reported_elsewhere, source="parser"),
     Rule("structure.unplaced_rows", "warning", "结构", "数值行没有可用的标签、无法定位", _reported_elsewhere, source="parser"),
+    Rule("structure.subtotal_row", "info", "结构", "表三中格式之外的分组小计行（如「（三）不予公开」带数值）不计入", _reported_elsewhere, source="parser"),
     Rule("structure.blank_row", "warning", "结构", "无框线且零值留空的表三中，只印出标签的行按空白（0）读取", _reported_elsewhere, source="parser"),
     Rule("structure.pre2019", "info", "结构", "2019 年以前的报告没有统一表格格式，不提取统计表", _reported_elsewhere, source="parser"),
     Rule("document.note", "info", "文件", "读取文件时的说明（如使用 OCR）", _reported_elsewhere, source="parser"),

@@ -21,6 +21,7 @@ from extractor.labels import (
     t3_row_label,
     t3_rows,
     t3_sequence,
+    t3_subtotal_labels,
     vocabulary,
 )
 from extractor.locate import Layout, Row
@@ -250,8 +251,9 @@ def _by_header(split: SplitRow, header: dict[int, str]) -> list[str] | None:
     return [values.get(slot_of[col], "") for col in order]
 
 
-def _t3_value_rows(rows: list[Row]) -> list[tuple[SplitRow, str | None, float]]:
-    """Rows of 表三 that carry values, with the row code their label names (None when unlabelled)."""
+def _t3_value_rows(rows: list[Row], findings: list[Finding]) -> list[tuple[SplitRow, str | None, float]]:
+    """Rows of 表三 that carry values, with the row code their label names (None when unlabelled).
+    Group subtotal rows that some agencies add are left out, with a note in `findings`."""
     out = []
     headers = _t3_header_columns(rows)
     for row in rows:
@@ -262,14 +264,30 @@ def _t3_value_rows(rows: list[Row]) -> list[tuple[SplitRow, str | None, float]]:
             continue
         split.values = values
         code, score = None, 0.0
-        if split.label:
+        if split.label and not _is_subtotal(split.label):
             match = t3_rows().match(split.label)
             if match is not None:
                 code, score = match.key, match.score
         if code is None and not any(v.strip() for v in values):
             continue  # a header or spacer row: nothing to place
+        if code is None and _is_subtotal(split.label):
+            findings.append(
+                Finding(
+                    rule="structure.subtotal_row",
+                    severity="info",
+                    message=f"表三「{clean(split.label)}」为格式之外的小计行，未计入",
+                    section="requests",
+                    page=row.page,
+                )
+            )
+            continue
         out.append((split, code, score))
     return out
+
+
+def _is_subtotal(label: str) -> bool:
+    text = norm(label)
+    return bool(text) and (text in t3_subtotal_labels() or text.replace("三、本年度办理结果", "", 1) in t3_subtotal_labels())
 
 
 def _place_unlabelled(observed: list[tuple[SplitRow, str | None, float]], sequence: list[str]) -> dict[int, str] | None:
@@ -299,7 +317,7 @@ def _place_unlabelled(observed: list[tuple[SplitRow, str | None, float]], sequen
 def interpret_t3(rows: list[Row], template_hint: str | None = None) -> TableResult:
     """`template_hint` (from 表二's headers) decides which （六） rows are expected when 表三 shows neither."""
     result = TableResult("t3")
-    observed = _t3_value_rows(rows)
+    observed = _t3_value_rows(rows, result.findings)
     if not observed:
         return result
     labelled = [code for _, code, _ in observed if code]

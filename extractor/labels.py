@@ -19,7 +19,8 @@ import regex
 
 from extractor.textnorm import norm
 
-FUZZY_THRESHOLD = 0.75
+FUZZY_THRESHOLD = 0.78
+FUZZY_MIN_CHARS = 5  # shorter labels differ by one character between rows ('不予公开' / '予以公开')
 _NUMBERING = regex.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\d{1,2}\.|[(]\d{1,2}[)])+")
 
 
@@ -71,7 +72,7 @@ class LabelSet:
         if best is not None or not fuzzy:
             return best
         core = strip_numbering(text)
-        if len(core) < 4:
+        if len(core) < FUZZY_MIN_CHARS:
             return None
         scored = []
         for key, variants in self.entries.items():
@@ -129,6 +130,12 @@ def t3_rows() -> LabelSet:
 def t3_columns() -> LabelSet:
     """Applicant columns of 表三 (and the unofficial 小计 some agencies add)."""
     return LabelSet(vocabulary()["t3"]["column_variants"])
+
+
+@functools.lru_cache(maxsize=1)
+def t3_subtotal_labels() -> frozenset[str]:
+    """Labels of the group subtotal rows some agencies add to 表三 (normalised, matched whole)."""
+    return frozenset(norm(label) for label in vocabulary()["t3"]["subtotal_rows"]["labels"])
 
 
 def t3_sequence(template: str) -> list[str]:

@@ -402,3 +402,31 @@ def test_row_printed_as_its_label_alone_is_read_as_blank_with_a_warning(tmp_path
     assert "denied.state_secret" in zero_rows and len(blank) == len(zero_rows)
     assert all(f.severity == "warning" for f in blank) and "1.属于国家秘密" in blank[0].message
     assert _fired(report, "structure.missing_rows") == []
+
+
+def test_unofficial_group_subtotal_rows_are_left_out(tmp_path):
+    """Some agencies add a subtotal row per group (（三）不予公开 with numbers); the official rows keep their values."""
+    from builders import T3_COLUMNS, T3_SEQUENCE
+
+    from extractor.labels import t3_row_label
+
+    values = consistent_values("2019")
+    names = {"new": "一、本年新收政府信息公开申请数量", "carried_in": "二、上年结转政府信息公开申请数量", "total": "（七）总计", "carried_over": "四、结转下年度继续办理"}
+    groups = {"denied.state_secret": ("（三）不予公开", "denied."), "unavailable.not_held": ("（四）无法提供", "unavailable."), "not_processed.petition": ("（五）不予处理", "not_processed.")}
+    body = ""
+    for row in T3_SEQUENCE["2019"]:
+        if row in groups:
+            label, prefix = groups[row]
+            sums = [sum(values[f"t3.{r}.{c}"] for r in T3_SEQUENCE["2019"] if r.startswith(prefix)) for c in T3_COLUMNS]
+            body += f"<tr><td>{label}</td>" + "".join(f"<td>{v}</td>" for v in sums) + "</tr>"
+        body += f"<tr><td>{names.get(row, t3_row_label(row))}</td>" + "".join(f"<td>{values[f't3.{row}.{c}']}</td>" for c in T3_COLUMNS) + "</tr>"
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><meta charset='utf-8'></head><body><p>某某县某局2020年政府信息公开工作年度报告</p>"
+        "<p>三、收到和处理政府信息公开申请情况</p><table>" + body + "</table></body></html>",
+        encoding="utf-8",
+    )
+    report = parse(path)
+    assert wrong_cells(report, {k: v for k, v in values.items() if k.startswith("t3.")}) == []
+    assert len(_fired(report, "structure.subtotal_row")) == 3
+    assert not any(f.rule.startswith("t3.") or f.rule == "structure.unplaced_rows" for f in report.findings)
