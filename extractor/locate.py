@@ -61,6 +61,14 @@ class Layout:
     sections: dict[str, SectionHit] = field(default_factory=dict)
     regions: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> [start, end)
 
+    def section_of(self, index: int) -> str | None:
+        """The section a row falls in: the last section heading at or before it."""
+        section, start = None, -1
+        for code, hit in self.sections.items():
+            if start <= hit.index <= index:  # ties (headings inline in one paragraph): the later one
+                section, start = code, hit.index
+        return section
+
     def region_rows(self, table: str) -> list[Row]:
         if table not in self.regions:
             return []

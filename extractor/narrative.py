@@ -29,18 +29,13 @@ def extract_statements(layout: Layout) -> list[Statement]:
     pieces: list[tuple[int, int | None, str | None]] = []  # (offset, page, section) where each row starts
     text_parts: list[str] = []
     offset = 0
-    section_starts = sorted((hit.index, code) for code, hit in layout.sections.items())
     for row in layout.rows:
         if not row.is_line:
             continue
         piece = norm(row.text)
         if not piece:
             continue
-        section = None
-        for index, code in section_starts:
-            if index <= row.index:
-                section = code
-        pieces.append((offset, row.page, section))
+        pieces.append((offset, row.page, layout.section_of(row.index)))
         text_parts.append(piece)
         offset += len(piece)
     text = "".join(text_parts)

@@ -33,7 +33,6 @@ def sentence_key(text: str) -> str:
 def extract_sentences(layout: Layout) -> list[Sentence]:
     """Sentences of the prose rows (not table rows, not the section headings), with page and section."""
     heads = {hit.index: hit for hit in layout.sections.values()}
-    starts = sorted((hit.index, code) for code, hit in layout.sections.items())
     out: list[Sentence] = []
     carry = ""  # a PDF line ends mid-sentence: join rows until a sentence end
     carry_page: int | None = None
@@ -50,10 +49,7 @@ def extract_sentences(layout: Layout) -> list[Sentence]:
             text = _after_heading(text, hit.code)
         if not text:
             continue
-        section = None
-        for index, code in starts:
-            if index <= row.index:
-                section = code
+        section = layout.section_of(row.index)
         if carry and section != carry_section:
             out.append(_sentence(carry, carry_page, carry_section))
             carry = ""
