@@ -336,27 +336,22 @@ def check_narrative_percentage(report: Report) -> Iterable[Finding]:
             _, computed, how = near[0]
             quote = _quote(sentence.text, m.group(0))
             where = f"（第 {sentence.page} 页）" if sentence.page else ""
-            if len({round(c, 1) for _, c, _ in near}) > 1:
+            if len({round(c, 1) for _, c, _ in near}) > 1:  # several readings come near: ambiguous
                 ways = "；".join(f"{h} = {c:.1f}%" for _, c, h in near[:3])
-                yield Finding(
-                    rule="narrative.percentage",
-                    severity="info",
-                    message=f"正文「{quote}」所称 {m.group(0)} 与同句数字的各种算法均不一致（{ways}），无法确定算法，请核对{where}",
-                    section=sentence.section,
-                    expected=round(computed, 1),
-                    actual=stated,
-                    page=sentence.page,
-                )
+                severity = "info"
+                message = f"正文「{quote}」所称 {m.group(0)} 与同句数字的各种算法均不一致（{ways}），无法确定算法，请核对{where}"
             else:
-                yield Finding(
-                    rule="narrative.percentage",
-                    severity="warning",
-                    message=f"正文「{quote}」所称 {m.group(0)} 与同句数字不符：{how} = {computed:.1f}%{where}",
-                    section=sentence.section,
-                    expected=round(computed, 1),
-                    actual=stated,
-                    page=sentence.page,
-                )
+                severity = "warning"
+                message = f"正文「{quote}」所称 {m.group(0)} 与同句数字不符：{how} = {computed:.1f}%{where}"
+            yield Finding(
+                rule="narrative.percentage",
+                severity=severity,
+                message=message,
+                section=sentence.section,
+                expected=round(computed, 1),
+                actual=stated,
+                page=sentence.page,
+            )
 
 
 _WHOLE_PARTS = regex.compile(rf"(?P<whole>{_NUM})(?P<unit>人次|件|条|个|次|篇|项|份|家|例)[,:：]?其中[,:：]?(?P<rest>.+)")
