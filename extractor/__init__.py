@@ -3,8 +3,6 @@
 from extractor.api import parse, parse_document
 from extractor.document import ReadError
 from extractor.report import Cell, Finding, Report, Section
+from extractor.version import PARSER_VERSION, __version__
 
-__version__ = "0.1.0"
-PARSER_VERSION = __version__
-
-__all__ = ["parse", "parse_document", "ReadError", "Report", "Cell", "Finding", "Section", "PARSER_VERSION"]
+__all__ = ["parse", "parse_document", "ReadError", "Report", "Cell", "Finding", "Section", "PARSER_VERSION", "__version__"]

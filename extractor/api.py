@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 
-from extractor.checks import run_checks
+from extractor.checks.ocr import annotate_identity_findings, review_findings
+from extractor.checks.rules import run_checks
+from extractor.checks.settings import RulesConfig
+from extractor.checks.settings import apply as apply_rules
 from extractor.document import Document
-from extractor.interpret import TableResult, interpret
-from extractor.labels import section_heading
-from extractor.locate import SECTION_ORDER, Layout, locate
-from extractor.meta import find_agency_year
-from extractor.narrative import extract_statements
+from extractor.lexicon.labels import section_heading
 from extractor.readers import Progress, read
-from extractor.readers.ocr_review import annotate_identity_findings, review_findings
+from extractor.reading.interpret import TableResult, interpret
+from extractor.reading.locate import SECTION_ORDER, Layout, locate
+from extractor.reading.meta import find_agency_year
+from extractor.reading.narrative import extract_statements
+from extractor.reading.sentences import extract_sentences, extract_table_boxes
 from extractor.report import Finding, Report, Section
-from extractor.sentences import extract_sentences, extract_table_boxes
 
 TABLE_NAMES = {"t2": ("表二", "主动公开政府信息情况", "active"), "t3": ("表三", "收到和处理政府信息公开申请情况", "requests"), "t4": ("表四", "政府信息公开行政复议、行政诉讼情况", "review")}
 
@@ -29,7 +31,7 @@ def parse(path: str | os.PathLike, ocr: str = "auto", progress: Progress | None 
 
 
 def parse_document(doc: Document) -> Report:
-    from extractor import PARSER_VERSION
+    from extractor.version import PARSER_VERSION
 
     layout = locate(doc)
     tables = interpret(layout)
@@ -122,3 +124,13 @@ def _sections(layout: Layout) -> list[Section]:
         else:
             out.append(Section(code=code, heading=section_heading(code), page=None, found=False))
     return out
+
+
+class ConfiguredParse:
+    """A picklable `parse` under a rules file, for `ingest(parse_fn=…)` worker processes."""
+
+    def __init__(self, config: RulesConfig) -> None:
+        self.config = config
+
+    def __call__(self, path: str) -> Report:
+        return apply_rules(parse(path), self.config)

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractor.ingest import ingest  # noqa: E402
 from extractor.readers import sniff  # noqa: E402
+from extractor.store.ingest import ingest  # noqa: E402
 
 
 def sources(folder: Path) -> list[tuple[Path, str]]:

@@ -88,7 +88,7 @@ def resolve_document(truth_path: Path, meta: dict[str, Any]) -> Path | None:
 
 
 def load_extractor() -> tuple[Callable[[str], Any], Callable[[list[Any]], list[Any]] | None]:
-    """`extractor.parse` and the cross-report checks `extractor.cross_checks.cross_report`."""
+    """`extractor.parse` and the cross-report checks `extractor.checks.cross.cross_report`."""
     try:
         extractor = importlib.import_module("extractor")
     except Exception as exc:  # noqa: BLE001 - any import failure means the same thing here
@@ -97,7 +97,7 @@ def load_extractor() -> tuple[Callable[[str], Any], Callable[[list[Any]], list[A
     parse = getattr(extractor, "parse", None)
     if parse is None:
         raise SystemExit("error: extractor.parse does not exist yet; nothing to evaluate")
-    from extractor.cross_checks import cross_report
+    from extractor.checks.cross import cross_report
 
     return parse, cross_report
 
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
     print(table("overall", {"all": overall}))
     if cross is None:
-        print("\nnote: extractor.cross_checks.cross_report not found; cross-year expectations skipped")
+        print("\nnote: extractor.checks.cross.cross_report not found; cross-year expectations skipped")
 
     failures = []
     if overall["cell_accuracy"] < args.min_cell_accuracy:

@@ -12,10 +12,11 @@ import pytest
 from builders import REAL, ROOT
 from click.testing import CliRunner
 
-from extractor import review, storage
-from extractor.audit import collect, render_html, return_letters
-from extractor.cli import main
-from extractor.ingest import ingest
+from extractor.cli.main import main
+from extractor.outputs.audit import collect, render_html, return_letters
+from extractor.store import database as storage
+from extractor.store import review
+from extractor.store.ingest import ingest
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "out" / "artifacts"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from builders import REAL
 
-CLI = [sys.executable, "-m", "extractor.cli"]
+CLI = [sys.executable, "-m", "extractor.cli.main"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

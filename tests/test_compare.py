@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from extractor import storage
-from extractor.cli_batch import compare as compare_cmd
-from extractor.compare import CompareError, compare
-from extractor.ingest import run_cross_checks
+from extractor.cli.batch import compare as compare_cmd
+from extractor.outputs.compare import CompareError, compare
 from extractor.report import Cell, Finding, Report
+from extractor.store import database as storage
+from extractor.store.ingest import run_cross_checks
 
 REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
 
@@ -165,7 +165,7 @@ def test_cli_compare_errors_are_one_line(db: tuple[Path, list[Report]], tmp_path
 
 def test_compare_on_ingested_real_files(tmp_path: Path) -> None:
     """End to end through the real parser: ingest the fixture documents, compare them."""
-    from extractor.ingest import ingest
+    from extractor.store.ingest import ingest
 
     folder = tmp_path / "in"
     folder.mkdir()

@@ -335,7 +335,7 @@ def _t3_html_with_subtotal(values: dict) -> str:
         "<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>小计</td></tr>"
     )
     labels = {"new": "一、本年新收政府信息公开申请数量", "carried_in": "二、上年结转政府信息公开申请数量", "total": "（七）总计", "carried_over": "四、结转下年度继续办理"}
-    from extractor.labels import t3_row_label
+    from extractor.lexicon.labels import t3_row_label
 
     body = ""
     for row in T3_SEQUENCE["2019"]:
@@ -376,7 +376,7 @@ def test_row_printed_as_its_label_alone_is_read_as_blank_with_a_warning(tmp_path
     """A table without ruling lines and with zeros left blank shows a row of zeros as its label alone."""
     from builders import T3_SEQUENCE
 
-    from extractor.labels import t3_row_label
+    from extractor.lexicon.labels import t3_row_label
 
     values = consistent_values("2019")
     for col in ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total"):
@@ -408,7 +408,7 @@ def test_unofficial_group_subtotal_rows_are_left_out(tmp_path):
     """Some agencies add a subtotal row per group (（三）不予公开 with numbers); the official rows keep their values."""
     from builders import T3_COLUMNS, T3_SEQUENCE
 
-    from extractor.labels import t3_row_label
+    from extractor.lexicon.labels import t3_row_label
 
     values = consistent_values("2019")
     names = {"new": "一、本年新收政府信息公开申请数量", "carried_in": "二、上年结转政府信息公开申请数量", "total": "（七）总计", "carried_over": "四、结转下年度继续办理"}

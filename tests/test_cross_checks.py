@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor.cross_checks import cross_report
+from extractor.checks.cross import cross_report
 from extractor.report import Cell, Report
-from extractor.storage import agency_key, load_aliases
+from extractor.store.database import agency_key, load_aliases
 
 REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
 

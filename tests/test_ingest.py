@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from extractor import storage
-from extractor.ingest import ingest
 from extractor.readers import sniff
+from extractor.store import database as storage
+from extractor.store.ingest import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
@@ -145,7 +145,7 @@ def test_hung_and_crashing_files_cost_only_themselves(tmp_path: Path) -> None:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "extractor.cli_batch", *args]
+    return [sys.executable, "-m", "extractor.cli.batch", *args]
 
 
 def test_sigkill_mid_ingest_then_rerun_equals_uninterrupted_run(tmp_path: Path) -> None:
@@ -212,7 +212,7 @@ def test_sigkill_mid_ingest_then_rerun_equals_uninterrupted_run(tmp_path: Path) 
 def test_cli_ingest_exit_codes(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from extractor.cli_batch import ingest as ingest_cmd
+    from extractor.cli.batch import ingest as ingest_cmd
 
     folder = make_folder(tmp_path / "in")
     (folder / "empty.txt").write_bytes(b"")

@@ -40,7 +40,7 @@ def _flagged(report, code: str) -> bool:
 
 def test_scans_meet_accuracy_and_every_miss_is_flagged() -> None:
     import extractor
-    from extractor.cross_checks import cross_report
+    from extractor.checks.cross import cross_report
 
     evaluate = _evaluate_module()
     reports = {}

@@ -14,10 +14,11 @@ from builders import REAL
 from click.testing import CliRunner
 
 import extractor
-from extractor import review, storage
-from extractor.audit import collect, write
-from extractor.cli import main
-from extractor.ingest import ingest
+from extractor.cli.main import main
+from extractor.outputs.audit import collect, write
+from extractor.store import database as storage
+from extractor.store import review
+from extractor.store.ingest import ingest
 
 
 @pytest.fixture()

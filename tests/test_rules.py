@@ -1,4 +1,4 @@
-"""The audit rules of extractor.checks: each fires on a broken real-structure report and stays silent
+"""The audit rules of extractor.checks.rules: each fires on a broken real-structure report and stays silent
 on a sound one; the rules file switches rules off and changes tolerances and severities."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from builders import REAL, build_2019_docx, build_2021_docx, consistent_values
 from click.testing import CliRunner
 
 from extractor import parse
-from extractor.cli import main
-from extractor.rules_config import RulesConfigError, apply, load
+from extractor.checks.settings import RulesConfigError, apply, load
+from extractor.cli.main import main
 
 
 def rules_of(report, rule: str) -> list:

@@ -1,4 +1,4 @@
-"""Audit rules across years and agencies (extractor.cross_checks): each fires and stays silent."""
+"""Audit rules across years and agencies (extractor.checks.cross): each fires and stays silent."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import copy
 from builders import REAL, build_2021_docx, consistent_values
 
 from extractor import parse
-from extractor.cross_checks import cross_report
+from extractor.checks.cross import cross_report
+from extractor.reading.sentences import sentence_key
 from extractor.report import Sentence
-from extractor.sentences import sentence_key
 
 
 def of(findings, rule: str) -> list:

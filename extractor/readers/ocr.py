@@ -25,7 +25,8 @@ from typing import Any
 import regex
 
 from extractor.document import Block, Document, Grid, Paragraph, ReadError
-from extractor.values import is_value_like
+from extractor.lexicon.values import is_value_like
+from extractor.readers.page_text import is_page_number, is_text_frame
 
 INSTALL_HINT = "pip install 'extractor[ocr]'"
 REVIEW_THRESHOLD = 0.9  # a value cell read with less OCR confidence than this asks for review
@@ -198,9 +199,7 @@ def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
         grid = _to_grid(table, page_no)
         if grid is None:
             continue
-        from extractor.readers.pdf import _is_text_frame
-
-        if _is_text_frame(grid.rows):
+        if is_text_frame(grid.rows):
             for i, row in enumerate(grid.rows):
                 text = next((c for c in row if c), "")
                 if text:
@@ -639,13 +638,11 @@ def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
 
 
 def _paragraphs(boxes: list[TextBox], page_no: int) -> list[tuple[float, Block]]:
-    from extractor.readers.pdf import _is_page_number
-
     lines = _join_lines(boxes)
     out: list[tuple[float, Block]] = []
     for i, line in enumerate(lines):
         text = _line_text(line).strip()
-        if not text or _is_page_number(text, last=i == len(lines) - 1):
+        if not text or is_page_number(text, last=i == len(lines) - 1):
             continue
         top = min(b.y0 for b in line)
         bbox = (min(b.x0 for b in line), top, max(b.x1 for b in line), max(b.y1 for b in line))

@@ -15,11 +15,10 @@ import unicodedata
 import regex
 
 from extractor.document import Document, Grid, Paragraph, ReadError
-from extractor.labels import table_page_vocabulary
-from extractor.values import is_value_like
+from extractor.lexicon.labels import table_page_vocabulary
+from extractor.lexicon.values import is_value_like
+from extractor.readers.page_text import is_page_number, is_text_frame
 
-_PAGE_NUMBER = regex.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/共]\s*\d+\s*页)?|\d+\s*/\s*\d+)\s*$")
-_BARE_NUMBER = regex.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it is a page's last line
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
 ALIGN_GAP = 8.0  # points between numbers of one column across lines
@@ -92,12 +91,6 @@ def _has_number_rows(text: str) -> bool:
     return any(sum(1 for tok in line.split() if is_value_like(tok)) >= 3 for line in text.splitlines()[:15])
 
 
-def _is_text_frame(rows: list[list[str | None]]) -> bool:
-    """A box drawn around running text: some text, never more than one filled cell in a row.
-    (A grid of empty cells is a real table left blank.)"""
-    return any(c for row in rows for c in row) and all(sum(1 for c in row if c not in (None, "")) <= 1 for row in rows)
-
-
 def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
     """Blocks of one page with their top coordinate, for ordering."""
     found = page.find_tables(TABLE_SETTINGS)
@@ -108,7 +101,7 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
         if not rows:
             continue
         bboxes.append(table.bbox)
-        if _is_text_frame(rows):
+        if is_text_frame(rows):
             for i, row in enumerate(rows):
                 text = next((c for c in row if c), "")
                 if text:
@@ -124,7 +117,7 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
         except ValueError:
             continue
     lines = outside.extract_text_lines(layout=False, strip=True, return_chars=True)
-    lines = [line for i, line in enumerate(lines) if line["text"].strip() and not _is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
+    lines = [line for i, line in enumerate(lines) if line["text"].strip() and not is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
     aligned, rewritten = _aligned_rows(lines)
     for i, line in enumerate(lines):
         bbox = (line["x0"], line["top"], line["x1"], line["bottom"])
@@ -429,15 +422,11 @@ def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten) -
             rewritten[j] = " ".join(t[0] for t in toks[: len(toks) - n])
 
 
-def _is_page_number(line: str, last: bool) -> bool:
-    return bool(_PAGE_NUMBER.match(line) or (last and _BARE_NUMBER.match(line)))
-
-
 def _plain_lines(text: str, page_no: int) -> list[Paragraph]:
     raw_lines = [r.strip() for r in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     raw_lines = [r for r in raw_lines if r]
     return [
         Paragraph(text=line, page=page_no)
         for i, line in enumerate(raw_lines)
-        if not _is_page_number(line, last=i == len(raw_lines) - 1)
+        if not is_page_number(line, last=i == len(raw_lines) - 1)
     ]

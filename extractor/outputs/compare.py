@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from extractor import storage
+from extractor.store import database as storage
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
 FIXED = [
@@ -40,7 +40,7 @@ class CompareError(Exception):
 @lru_cache(maxsize=1)
 def cell_catalogue() -> tuple[list[str], dict[str, str]]:
     """(codes in cells.csv order, {code: readable label})."""
-    text = resources.files("extractor").joinpath("data/cells.csv").read_text(encoding="utf-8")
+    text = resources.files("extractor.lexicon.data").joinpath("cells.csv").read_text(encoding="utf-8")
     codes, labels = [], {}
     for row in csv.DictReader(text.splitlines()):
         parts = [TABLE_NAMES.get(row["table"], row["table"])]

@@ -2,7 +2,7 @@
 
 Pure functions over `Report`s (no database), so they can be tested and reused by any front end.
 A report carries no agency key of its own; the caller may pass one (the database's, with the user's
-aliases applied), else `storage.agency_key` of the printed name is used.
+aliases applied), else `lexicon.agency.agency_key` of the printed name is used.
 
 Rules (FORMAT.md §3.4):
 - `cross_year.carry_over` (error): 表三 二、上年结转 of year Y+1 = 四、结转下年度继续办理 of year Y, per column.
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import regex
 
+from extractor.lexicon.agency import agency_key as _default_key
 from extractor.report import Finding, Report
-from extractor.storage import agency_key as _default_key
 
 T3_COLUMNS = ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")
 T3_COLUMN_NAMES = {
@@ -470,7 +470,7 @@ def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
     """A people's government whose text states an area total (全区受理申请 N 件) against the sum of its
     departments' reports in the set (agencies named after the same area, same year). Departments seen
     in other years but absent this year are named as missing."""
-    from extractor.textnorm import norm
+    from extractor.lexicon.textnorm import norm
 
     by_year: dict[int, list[tuple[str, Report]]] = defaultdict(list)
     for key, rep in keyed:

@@ -17,7 +17,7 @@ from importlib import resources
 
 import regex
 
-from extractor.textnorm import norm
+from extractor.lexicon.textnorm import norm
 
 FUZZY_THRESHOLD = 0.78
 FUZZY_MIN_CHARS = 5  # shorter labels differ by one character between rows ('不予公开' / '予以公开')
@@ -26,20 +26,20 @@ _NUMBERING = regex.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    with resources.files("extractor.data").joinpath("labels.toml").open("rb") as fh:
+    with resources.files("extractor.lexicon.data").joinpath("labels.toml").open("rb") as fh:
         return tomllib.load(fh)
 
 
 @functools.lru_cache(maxsize=1)
 def cell_catalogue() -> dict[str, dict[str, str]]:
     """cells.csv as code -> row dict (table, template, group, row, column, unit)."""
-    with resources.files("extractor.data").joinpath("cells.csv").open(encoding="utf-8") as fh:
+    with resources.files("extractor.lexicon.data").joinpath("cells.csv").open(encoding="utf-8") as fh:
         return {row["code"]: row for row in csv.DictReader(fh)}
 
 
 @functools.lru_cache(maxsize=1)
 def section_catalogue() -> list[dict[str, str]]:
-    with resources.files("extractor.data").joinpath("sections.csv").open(encoding="utf-8") as fh:
+    with resources.files("extractor.lexicon.data").joinpath("sections.csv").open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -10,10 +10,10 @@ import functools
 
 import regex
 
-from extractor.labels import vocabulary
-from extractor.locate import Layout
+from extractor.lexicon.labels import vocabulary
+from extractor.lexicon.textnorm import norm
+from extractor.reading.locate import Layout
 from extractor.report import Statement
-from extractor.textnorm import norm
 
 NUMBER = r"(?P<n>\d[\d,]*)"
 CONTEXT_CHARS = 30

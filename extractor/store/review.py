@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from extractor import storage
+from extractor.store import database as storage
 
 DECISIONS = ("confirmed", "dismissed", "corrected")
 DECISION_LABELS = {"confirmed": "确认", "dismissed": "不成立", "corrected": "已更正"}

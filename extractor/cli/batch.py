@@ -1,6 +1,6 @@
-"""`extractor ingest` and `extractor compare`: thin click wrappers over extractor.ingest / extractor.compare.
+"""`extractor ingest` and `extractor compare`: thin click wrappers over extractor.store.ingest / extractor.outputs.compare.
 
-Plain commands, registered on the main group by extractor/cli.py; `python -m extractor.cli_batch`
+Plain commands, registered on the main group by extractor/cli.py; `python -m extractor.cli.batch`
 runs them on their own group too (useful in scripts and tests).
 """
 
@@ -47,14 +47,15 @@ def ingest(
     quiet: bool,
 ) -> None:
     """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal."""
-    from extractor import rules_config
-    from extractor.ingest import ingest as run
-    from extractor.storage import StorageError
+    from extractor.api import ConfiguredParse
+    from extractor.checks import settings as rules_config
+    from extractor.store.database import StorageError
+    from extractor.store.ingest import ingest as run
 
     extra = {}
     if rules_path:
         try:
-            extra["parse_fn"] = rules_config.ConfiguredParse(rules_config.load(rules_path))
+            extra["parse_fn"] = ConfiguredParse(rules_config.load(rules_path))
         except rules_config.RulesConfigError as exc:
             _fail(str(exc))
     try:
@@ -90,8 +91,8 @@ def compare(
     db_path: str, out_path: str, year: int | None, agency: str | None, codes: str | None, by_year: bool
 ) -> None:
     """Write a comparison table of ingested reports (one row per report, or per agency with --by-year)."""
-    from extractor.compare import CompareError
-    from extractor.compare import compare as run
+    from extractor.outputs.compare import CompareError
+    from extractor.outputs.compare import compare as run
 
     try:
         n = run(db_path, out_path, year=year, agency=agency, codes=codes, by_year=by_year)

@@ -13,10 +13,10 @@ import hashlib
 import regex
 
 from extractor.document import Document, Grid
-from extractor.labels import sections
-from extractor.locate import Layout
+from extractor.lexicon.labels import sections
+from extractor.lexicon.textnorm import han_count, norm
+from extractor.reading.locate import Layout
 from extractor.report import Sentence, TableBox
-from extractor.textnorm import han_count, norm
 
 _SPLIT = regex.compile(r"(?<=[。！？!?])")
 _DIGITS = regex.compile(r"\d+(?:[.,]\d+)*")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from extractor.labels import (
+from extractor.lexicon.labels import (
     cell_catalogue,
     t2_columns,
     t2_ignored_rows,
@@ -24,10 +24,10 @@ from extractor.labels import (
     t3_subtotal_labels,
     vocabulary,
 )
-from extractor.locate import Layout, Row
+from extractor.lexicon.textnorm import clean, norm
+from extractor.lexicon.values import parse_value
+from extractor.reading.locate import Layout, Row
 from extractor.report import Cell, Finding
-from extractor.textnorm import clean, norm
-from extractor.values import parse_value
 
 T3_WIDTH = 7
 T4_WIDTH = 15

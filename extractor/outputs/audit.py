@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from extractor import storage
-from extractor.ingest import member_name
-from extractor.review import DECISION_LABELS, Decision, decisions
+from extractor.store import database as storage
+from extractor.store.ingest import member_name
+from extractor.store.review import DECISION_LABELS, Decision, decisions
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -1,5 +1,5 @@
 """`extractor rules`, `extractor audit`, `extractor review`: thin click wrappers over
-extractor.checks / rules_config, extractor.audit and extractor.review.
+extractor.checks.rules / rules_config, extractor.outputs.audit and extractor.store.review.
 
 Registered on the main group by extractor/cli.py (`_register_optional_commands`).
 """
@@ -18,7 +18,7 @@ def _fail(message: str) -> None:
 def _config(path: str | None):
     if not path:
         return None
-    from extractor.rules_config import RulesConfigError, load
+    from extractor.checks.settings import RulesConfigError, load
 
     try:
         return load(path)
@@ -28,8 +28,8 @@ def _config(path: str | None):
 
 def catalogue(config=None) -> list[dict]:
     """Every rule (single-report and cross-report) with the settings in effect."""
-    from extractor.checks import RULES
-    from extractor.cross_checks import CROSS_RULES
+    from extractor.checks.cross import CROSS_RULES
+    from extractor.checks.rules import RULES
 
     out = []
     for rule in [*RULES, *CROSS_RULES]:
@@ -102,8 +102,8 @@ def _tolerance(row: dict) -> str:
 @click.option("--no-images", is_flag=True, help="Do not crop table images from the source PDFs.")
 def audit(db_path: str, out_path: str, rules_path: str | None, agency: str | None, year: int | None, letters: str | None, no_images: bool) -> None:
     """Write an audit report of a database: summary per agency, findings per report, decisions."""
-    from extractor.audit import AuditError, collect, return_letters, write
-    from extractor.storage import StorageError
+    from extractor.outputs.audit import AuditError, collect, return_letters, write
+    from extractor.store.database import StorageError
 
     config = _config(rules_path)
     try:
@@ -148,8 +148,8 @@ def review(
     year: int | None,
 ) -> None:
     """Record a reviewer's decision on a finding (confirmed / dismissed / corrected), or list them."""
-    from extractor import review as rv
-    from extractor.storage import StorageError, connect
+    from extractor.store import review as rv
+    from extractor.store.database import StorageError, connect
 
     try:
         conn = connect(db_path)

@@ -7,7 +7,7 @@ import unicodedata
 
 import regex
 
-from extractor.locate import Row
+from extractor.reading.locate import Row
 
 TITLE_ROWS = 12
 _REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度)?(?:报告|年报)"

@@ -6,10 +6,13 @@ import sys
 
 import click
 
-from extractor import PARSER_VERSION, cli_audit, cli_batch, rules_config
 from extractor.api import parse
+from extractor.checks import settings as rules_config
+from extractor.cli import audit as cli_audit
+from extractor.cli import batch as cli_batch
 from extractor.document import ReadError
-from extractor.outputs import RENDERERS
+from extractor.outputs.render import RENDERERS
+from extractor.version import PARSER_VERSION
 
 EXIT_BAD_INPUT = 2
 

@@ -57,7 +57,7 @@ class RulesConfig:
         setting = self._setting(rule_id)
         if not setting or not setting.severity:
             return severity
-        from extractor.checks import rule_by_id
+        from extractor.checks.rules import rule_by_id
 
         rule = rule_by_id().get(rule_id)
         if rule is None or severity == rule.severity:
@@ -88,8 +88,8 @@ class RulesConfig:
 
 def load(path: str) -> RulesConfig:
     """Read and validate a rules TOML file (unknown rule ids are refused: a typo would silently do nothing)."""
-    from extractor.checks import rule_by_id
-    from extractor.cross_checks import CROSS_RULES
+    from extractor.checks.cross import CROSS_RULES
+    from extractor.checks.rules import rule_by_id
 
     try:
         with open(path, "rb") as fh:
@@ -127,23 +127,11 @@ def load(path: str) -> RulesConfig:
 
 
 def apply(report: Report, config: RulesConfig) -> Report:
-    """Re-rate a freshly parsed report under a rules file: the checks of extractor.checks are run
+    """Re-rate a freshly parsed report under a rules file: the checks of extractor.checks.rules are run
     again with the file's tolerances, the parser's own findings are filtered and re-rated."""
-    from extractor.checks import RULES, run_checks
+    from extractor.checks.rules import RULES, run_checks
 
     check_ids = {r.id for r in RULES if r.source == "checks"}
     kept = [f for f in report.findings if f.rule not in check_ids]
     report.findings = config.adjust(kept) + run_checks(report, config=config)
     return report
-
-
-class ConfiguredParse:
-    """A picklable `parse` under a rules file, for `ingest(parse_fn=…)` worker processes."""
-
-    def __init__(self, config: RulesConfig) -> None:
-        self.config = config
-
-    def __call__(self, path: str) -> Report:
-        from extractor.api import parse
-
-        return apply(parse(path), self.config)

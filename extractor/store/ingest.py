@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from extractor import storage
 from extractor.report import Report
+from extractor.store import database as storage
 
 ParseFn = Callable[[str], Report]
 
@@ -447,7 +447,7 @@ def ingest(
     `parse_fn` replaces `extractor.parse` (for experiments); it runs in the worker processes.
     Raises `storage.StorageError` only when the database or alias file itself is unusable.
     """
-    from extractor import PARSER_VERSION
+    from extractor.version import PARSER_VERSION
 
     started = time.monotonic()
     summary = IngestSummary()
@@ -642,7 +642,7 @@ def _not_a_report(report: Report) -> str | None:
 
 def run_cross_checks(conn: Any) -> int:
     """Recompute every cross-report finding from the stored reports; returns how many there are."""
-    from extractor.cross_checks import cross_report
+    from extractor.checks.cross import cross_report
 
     loaded = storage.load_reports(conn)
     ids = {rep.sha256: rid for rid, _, rep in loaded}

@@ -34,12 +34,12 @@ import csv
 import hashlib
 import json
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from extractor.lexicon.agency import agency_key
 from extractor.report import Cell, Finding, Report, Section, Sentence, TableBox
 
 SCHEMA_VERSION = 2
@@ -177,23 +177,6 @@ class StorageError(Exception):
 
 # --------------------------------------------------------------------------------------------------
 # agency keys
-
-
-def agency_key(name: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
-    """Normalised agency key: NFKC, spaces and punctuation removed, then mapped through the aliases.
-
-    Pure, so cross-report checks can key reports the same way without a database. `aliases` maps a
-    normalised name (see `load_aliases`) to a user-chosen key.
-    """
-    if not name:
-        return None
-    text = unicodedata.normalize("NFKC", name)
-    key = "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch)[0] in "PSZC"))
-    if not key:
-        return None
-    if aliases:
-        return aliases.get(key, key)
-    return key
 
 
 def load_aliases(path: str) -> dict[str, str]:

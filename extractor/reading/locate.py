@@ -13,9 +13,9 @@ from difflib import SequenceMatcher
 import regex
 
 from extractor.document import Document, Grid, Paragraph
-from extractor.labels import sections, table_markers
-from extractor.textnorm import norm
-from extractor.values import parse_value
+from extractor.lexicon.labels import sections, table_markers
+from extractor.lexicon.textnorm import norm
+from extractor.lexicon.values import parse_value
 
 SECTION_ORDER = ["overview", "active", "requests", "review", "problems", "other"]
 SECTION_NUMERALS = dict(zip(SECTION_ORDER, "一二三四五六", strict=True))

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from extractor.labels import cell_catalogue
+from extractor.lexicon.labels import cell_catalogue
 from extractor.report import Report
 
 SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}

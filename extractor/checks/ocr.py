@@ -9,7 +9,7 @@ cell says so, because the likelier explanation is a misreading, not a wrong repo
 from __future__ import annotations
 
 from extractor.document import Document, Grid
-from extractor.labels import cell_catalogue
+from extractor.lexicon.labels import cell_catalogue
 from extractor.report import Cell, Finding, Report
 
 REVIEW_THRESHOLD = 0.9  # the same threshold as extractor.readers.ocr.REVIEW_THRESHOLD

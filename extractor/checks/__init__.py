@@ -1,0 +1,1 @@
+"""Checks: rules over plain Reports that return Findings. Nothing here knows of storage or outputs."""

@@ -1,0 +1,27 @@
+"""Naming agencies: the key under which one agency's reports of different years and files meet.
+
+Below both the checks (cross-report rules key reports by it) and the storage (which stores it), so
+neither has to know the other.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+
+
+def agency_key(name: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
+    """Normalised agency key: NFKC, spaces and punctuation removed, then mapped through the aliases.
+
+    Pure, so cross-report checks can key reports the same way without a database. `aliases` maps a
+    normalised name (see `load_aliases`) to a user-chosen key.
+    """
+    if not name:
+        return None
+    text = unicodedata.normalize("NFKC", name)
+    key = "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch)[0] in "PSZC"))
+    if not key:
+        return None
+    if aliases:
+        return aliases.get(key, key)
+    return key
