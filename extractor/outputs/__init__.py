@@ -1,1 +1,1 @@
-"""outputs"""
+"""What people read: one report as text/JSON/CSV, the comparison workbook, audit reports and letters."""
