@@ -35,6 +35,9 @@ class Grid:
     # (row, col) of a slot read by OCR -> the recogniser's confidence in its text (0..1); slots not in
     # the map were not OCR'd (or are empty) and are as certain as the file itself
     confidence: dict[tuple[int, int], float] = field(default_factory=dict)
+    # (row, col) of a top-left slot -> its box on the page (PDF points, top-left origin, on the page of
+    # its row), where the reader knows it (PDF and scans); for highlighting a cell on the page image
+    cell_boxes: dict[tuple[int, int], BBox] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -75,5 +78,23 @@ class Document:
         return "\n".join(p.text for p in self.paragraphs())
 
 
+READ_ERROR_KINDS = (
+    "empty",  # no bytes, or no text at all
+    "encrypted",  # password-protected
+    "corrupt",  # damaged or not what its bytes claim
+    "too_large",  # over a size, page, member or pixel limit
+    "timeout",  # over the time limit
+    "not_a_report",  # readable, but not an annual report (e.g. a blank template)
+    "unsupported",  # a format we do not read
+    "needs_ocr",  # a scan, and OCR is not available or was refused
+    "not_a_file",  # a folder, FIFO, device or missing path
+)
+
+
 class ReadError(Exception):
-    """A file that cannot be read; the message is one line naming the reason."""
+    """A file that cannot be read; the message is one line naming the reason, `kind` one of
+    READ_ERROR_KINDS, for the CLI, the database and the web to show and count."""
+
+    def __init__(self, message: str, kind: str = "corrupt") -> None:
+        super().__init__(message)
+        self.kind = kind if kind in READ_ERROR_KINDS else "corrupt"

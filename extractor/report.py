@@ -15,6 +15,7 @@ class Cell:
     confidence: float = 1.0
     label: str = ""  # the row label as printed, for people reading the output
     derived: bool = False  # computed by us (e.g. t3.other.* as the sum of its sub-rows), not printed
+    bbox: tuple[float, float, float, float] | None = None  # on `page`, PDF points, top-left origin
 
 
 @dataclass

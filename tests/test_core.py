@@ -247,7 +247,7 @@ def test_json_contract_fields(hzq):
     assert [s["code"] for s in data["sections"]] == ["overview", "active", "requests", "review", "problems", "other"]
     assert all(set(c) >= {"code", "value", "raw", "page", "confidence"} for c in data["cells"])
     assert all(set(f) >= {"rule", "severity", "message", "codes", "section", "expected", "actual", "page"} for f in data["findings"])
-    catalogue = Path(extractor.__file__).parent / "data" / "cells.csv"
+    catalogue = Path(extractor.__file__).parent / "lexicon" / "data" / "cells.csv"
     codes = {line.split(",")[0] for line in catalogue.read_text(encoding="utf-8").splitlines()[1:]}
     assert {c["code"] for c in data["cells"]} <= codes
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "corpus"
 REAL = ROOT / "fixtures" / "real"
 SCRIPTS = ROOT / "scripts"
-CELLS_CSV = [ROOT / "extractor" / "data" / "cells.csv", Path("/work/shared/spec/cells.csv")]
+CELLS_CSV = [ROOT / "extractor" / "lexicon" / "data" / "cells.csv", Path("/work/shared/spec/cells.csv")]
 DOC_SUFFIXES = {".docx", ".pdf"}
 
 
