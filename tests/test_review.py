@@ -13,7 +13,7 @@ import pytest
 from builders import REAL
 from click.testing import CliRunner
 
-import extractor
+import extractor.version
 from extractor.cli.main import main
 from extractor.outputs.audit import collect, write
 from extractor.store import database as storage
@@ -54,7 +54,7 @@ def test_decisions_survive_a_forced_reingest_after_a_parser_change(db, tmp_path,
     cross_fp = finding_print(conn, "narrative.percentage")
     review.record(conn, cross_fp, "dismissed", "李四", note="约数，可接受")
     conn.close()
-    monkeypatch.setattr(extractor, "PARSER_VERSION", "9.9.9")
+    monkeypatch.setattr(extractor.version, "PARSER_VERSION", "9.9.9")
     summary = ingest([str(tmp_path / "in")], str(db), workers=1, progress="none")
     assert summary.ok == 3  # re-parsed because the parser version changed
     conn = storage.connect(str(db))
