@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
 from extractor.report import Report
 from extractor.store import database as storage
@@ -97,6 +97,40 @@ class IngestSummary:
         if len(self.failures) > limit:
             lines.append(f"  … and {len(self.failures) - limit} more failures")
         return "\n".join(lines)
+
+
+# Record(index, status, payload, worker_rss_mb): status 'ok' with a Report, or 'failed' with a one-line reason
+Record = Callable[[int, str, Any, float], None]
+
+
+class Executor(Protocol):
+    """Where files are found, hashed and parsed: `LocalPool` (the default) or a cluster
+    (`extractor.store.cluster.DaskExecutor`). The parent alone checks the database and writes to it."""
+
+    def sources(self, paths: list[str]) -> Iterator[Source | tuple[str, str]]:
+        """Candidate files with sha256 and format set, or (display, reason) for a skipped one; in sorted order."""
+        ...
+
+    def run(self, todo: list[Source], record: Record) -> None:
+        """Parse every source in `todo`; call `record` in this process once per source, in any order."""
+        ...
+
+
+@dataclass
+class LocalPool:
+    """Worker processes on this machine, under per-file time and memory limits (see the module docstring)."""
+
+    workers: int | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    memory_mb: int | None = DEFAULT_MEMORY_MB
+    parse_fn: ParseFn | None = None
+    max_tasks_per_child: int = MAX_TASKS_PER_CHILD
+
+    def sources(self, paths: list[str]) -> Iterator[Source | tuple[str, str]]:
+        return hashed(discover(paths))
+
+    def run(self, todo: list[Source], record: Record) -> None:
+        _run_pool(todo, record, self.workers, self.timeout, self.memory_mb, self.parse_fn, self.max_tasks_per_child)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -252,6 +286,18 @@ def _hash(src: Source) -> None:
                 h.update(chunk)
     src.sha256 = h.hexdigest()
     src.format = _sniff(head) if head else "empty"
+
+
+def hashed(items: Iterable[Source | tuple[str, str]]) -> Iterator[Source | tuple[str, str]]:
+    """Discovered items with sha256 and format filled in by this process; an unreadable file is skipped."""
+    for item in items:
+        if isinstance(item, Source):
+            try:
+                _hash(item)
+            except OSError as exc:
+                yield (item.display, f"cannot read: {exc.strerror or exc}")
+                continue
+        yield item
 
 
 # --------------------------------------------------------------------------------------------------
@@ -440,17 +486,22 @@ def ingest(
     progress: str = "auto",
     parse_fn: ParseFn | None = None,
     max_tasks_per_child: int = MAX_TASKS_PER_CHILD,
+    executor: Executor | None = None,
 ) -> IngestSummary:
     """Ingest files/folders/zips into `db_path`; failures are recorded, never raised.
 
     `progress`: 'auto' (bar on a terminal, lines otherwise), 'bar', 'lines' or 'none'.
     `parse_fn` replaces `extractor.parse` (for experiments); it runs in the worker processes.
+    `executor` says where files are read and parsed (default: a `LocalPool` built from the arguments
+    above; `extractor.store.cluster.DaskExecutor` for a cluster, which carries its own limits).
     Raises `storage.StorageError` only when the database or alias file itself is unusable.
     """
     from extractor.version import PARSER_VERSION
 
     started = time.monotonic()
     summary = IngestSummary()
+    if executor is None:
+        executor = LocalPool(workers, timeout, memory_mb, parse_fn, max_tasks_per_child)
     conn = storage.connect(db_path)
     try:
         if isinstance(aliases, str):
@@ -464,16 +515,11 @@ def ingest(
         todo: list[Source] = []
         skipped: list[tuple[str, str]] = []
         seen: dict[str, str] = {}
-        for item in discover(paths):
+        for item in executor.sources(list(paths)):
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
             if item.path and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
-                continue
-            try:
-                _hash(item)
-            except OSError as exc:
-                skipped.append((item.display, f"cannot read: {exc.strerror or exc}"))
                 continue
             if item.sha256 in seen:
                 skipped.append((item.display, f"same content as {seen[item.sha256]}"))
@@ -494,19 +540,8 @@ def ingest(
         for _ in skipped:
             bar.add("skipped")
         try:
-            _run_pool(
-                conn,
-                todo,
-                summary,
-                bar,
-                workers,
-                timeout,
-                memory_mb,
-                parse_fn,
-                max_tasks_per_child,
-                alias_map,
-                PARSER_VERSION,
-            )
+            if todo:
+                executor.run(todo, _Recorder(conn, todo, summary, bar, alias_map, PARSER_VERSION))
         finally:
             bar.close()
         summary.cross_findings = run_cross_checks(conn)
@@ -516,18 +551,55 @@ def ingest(
     return summary
 
 
+class _Recorder:
+    """The parent's side of a result: store the report (or the failure) and count it."""
+
+    def __init__(
+        self,
+        conn: Any,
+        todo: list[Source],
+        summary: IngestSummary,
+        bar: _Progress,
+        alias_map: dict[str, str],
+        parser_version: str,
+    ) -> None:
+        self.conn, self.todo, self.summary, self.bar = conn, todo, summary, bar
+        self.alias_map, self.parser_version = alias_map, parser_version
+
+    def __call__(self, index: int, status: str, payload: Any, rss: float = 0.0) -> None:
+        src, summary = self.todo[index], self.summary
+        summary.peak_worker_rss_mb = max(summary.peak_worker_rss_mb, rss)
+        if status == "ok":
+            report: Report = payload
+            report.sha256 = src.sha256  # the parent's hash of the bytes it found (zip members included)
+            report.parser_version = report.parser_version or self.parser_version
+            reason = _not_a_report(report)
+            if reason is None:
+                try:
+                    storage.write_report(self.conn, report, storage.agency_key(report.agency, self.alias_map))
+                except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:  # a value SQLite refuses
+                    payload = _one_line(f"cannot store the parsed report: {exc}")
+                else:
+                    summary.ok += 1
+                    summary.pages += report.pages or 0
+                    self.bar.add("ok")
+                    return
+            else:
+                payload = reason
+        storage.write_failure(self.conn, src.display, src.sha256, src.format, str(payload), self.parser_version)
+        summary.failed += 1
+        summary.failures.append((src.display, str(payload)))
+        self.bar.add("failed")
+
+
 def _run_pool(
-    conn: Any,
     todo: list[Source],
-    summary: IngestSummary,
-    bar: _Progress,
+    on_result: Record,
     workers: int | None,
     timeout: float,
     memory_mb: int | None,
     parse_fn: ParseFn | None,
     max_tasks: int,
-    alias_map: dict[str, str],
-    parser_version: str,
 ) -> None:
     if not todo:
         return
@@ -545,31 +617,10 @@ def _run_pool(
     pool: list[_Worker] = []
     temp_files: dict[int, str] = {}
 
-    def record(index: int, status: str, payload: Any) -> None:
-        src = todo[index]
+    def record(index: int, status: str, payload: Any, rss: float = 0.0) -> None:
         if index in temp_files:
             shutil.rmtree(os.path.dirname(temp_files.pop(index)), ignore_errors=True)
-        if status == "ok":
-            report: Report = payload
-            report.sha256 = src.sha256  # the parent's hash of the bytes it found (zip members included)
-            report.parser_version = report.parser_version or parser_version
-            reason = _not_a_report(report)
-            if reason is None:
-                try:
-                    storage.write_report(conn, report, storage.agency_key(report.agency, alias_map))
-                except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:  # a value SQLite refuses
-                    payload = _one_line(f"cannot store the parsed report: {exc}")
-                else:
-                    summary.ok += 1
-                    summary.pages += report.pages or 0
-                    bar.add("ok")
-                    return
-            else:
-                payload = reason
-        storage.write_failure(conn, src.display, src.sha256, src.format, str(payload), parser_version)
-        summary.failed += 1
-        summary.failures.append((src.display, str(payload)))
-        bar.add("failed")
+        on_result(index, status, payload, rss)
 
     try:
         while queue or any(w.task is not None for w in pool):
@@ -613,9 +664,8 @@ def _run_pool(
                     msg = None
                 if msg is not None:
                     _, status, payload, rss = msg
-                    summary.peak_worker_rss_mb = max(summary.peak_worker_rss_mb, rss)
                     w.task, w.done = None, w.done + 1
-                    record(index, status, payload)
+                    record(index, status, payload, rss)
                     if w.done >= max_tasks or (status == "failed" and str(payload).startswith("out of memory")):
                         pool.remove(w)
                         w.retire()
