@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from extractor.checks.ocr import annotate_identity_findings, review_findings
 from extractor.checks.rules import run_checks
 from extractor.checks.settings import RulesConfig
 from extractor.checks.settings import apply as apply_rules
 from extractor.document import Document
 from extractor.lexicon.labels import section_heading
-from extractor.readers import Progress, read
+from extractor.readers import Progress, Source, read
+from extractor.readers.limits import DEFAULT_LIMITS, Limits
 from extractor.reading.interpret import TableResult, interpret
 from extractor.reading.locate import SECTION_ORDER, Layout, locate
 from extractor.reading.meta import find_agency_year
@@ -21,13 +20,16 @@ from extractor.report import Finding, Report, Section
 TABLE_NAMES = {"t2": ("表二", "主动公开政府信息情况", "active"), "t3": ("表三", "收到和处理政府信息公开申请情况", "requests"), "t4": ("表四", "政府信息公开行政复议、行政诉讼情况", "review")}
 
 
-def parse(path: str | os.PathLike, ocr: str = "auto", progress: Progress | None = None) -> Report:
-    """Read a report file of any supported format and return its Report (raises ReadError).
+def parse(source: Source, ocr: str = "auto", progress: Progress | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
+    """Read a report of any supported format and return its Report (raises ReadError).
 
-    `ocr`: "auto" reads pages without a text layer by OCR (needs the `ocr` extra), "always" OCRs every
-    PDF page, "never" refuses scans. `progress(page, pages)` is called after each OCR'd page.
+    `source`: a path, the file's bytes or a binary file object. `ocr`: "auto" reads pages without a
+    text layer by OCR (needs the `ocr` extra), "always" OCRs every PDF page, "never" refuses scans.
+    `progress(page, pages)` is called after each OCR'd page. `limits`: the page, size, pixel and
+    nesting limits checked before heavy work; for the time and memory limits as well, in a child
+    process, use `extractor.parse_guarded`.
     """
-    return parse_document(read(os.fspath(path), ocr=ocr, progress=progress))
+    return parse_document(read(source, ocr=ocr, progress=progress, limits=limits))
 
 
 def parse_document(doc: Document) -> Report:

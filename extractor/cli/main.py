@@ -6,12 +6,14 @@ import sys
 
 import click
 
-from extractor.api import parse
 from extractor.checks import settings as rules_config
 from extractor.cli import audit as cli_audit
 from extractor.cli import batch as cli_batch
+from extractor.cli.options import limit_options, pop_limits
 from extractor.document import ReadError
+from extractor.guard import parse_guarded
 from extractor.outputs.render import RENDERERS
+from extractor.readers import printable
 from extractor.version import PARSER_VERSION
 
 EXIT_BAD_INPUT = 2
@@ -29,18 +31,23 @@ def main() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of standard output.")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="TOML file that switches rules off or changes their tolerance or severity.")
 @click.option("--ocr", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, help="OCR for pages without a text layer (needs the ocr extra).")
-def parse_command(path: str, fmt: str, output: str | None, rules_path: str | None, ocr: str) -> None:
-    """Extract sections, tables and findings from one report (PDF, DOCX, DOC/WPS/RTF, HTML, text, scans)."""
+@limit_options
+def parse_command(path: str, fmt: str, output: str | None, rules_path: str | None, ocr: str, **limit_flags: object) -> None:
+    """Extract sections, tables and findings from one report (PDF, DOCX, DOC/WPS/RTF, HTML, text, scans).
+
+    The report is parsed in a child process under the time and memory limits; each limit exceeded
+    is a one-line error naming the flag that raises it (exit code 2).
+    """
     config = _load_rules(rules_path)
+    limits = pop_limits(limit_flags)
+    shown = printable(path)
     try:
-        report = parse(path, ocr=ocr)
-        if config is not None:
-            report = rules_config.apply(report, config)
+        report = parse_guarded(path, limits, ocr=ocr, rules=config)
     except ReadError as exc:
-        click.echo(f"extractor: {path}: {exc}", err=True)
+        click.echo(f"extractor: {shown}: {exc} [{exc.kind}]", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # never show a traceback to a user; say what broke and where
-        click.echo(f"extractor: {path}: could not be parsed ({exc.__class__.__name__}: {exc})", err=True)
+        click.echo(f"extractor: {shown}: could not be parsed ({exc.__class__.__name__}: {exc})", err=True)
         sys.exit(EXIT_BAD_INPUT)
     rendered = RENDERERS[fmt](report)
     if output:

@@ -9,13 +9,44 @@ import hashlib
 import os
 import zipfile
 from collections.abc import Callable
+from typing import IO, Union
 
 from extractor.document import Document, ReadError
+from extractor.readers.limits import DEFAULT_LIMITS, Limits, check, read_regular_file, read_stream
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")
 OCR_MODES = ("auto", "always", "never")
 Progress = Callable[[int, int], None]
+# what parse() reads: a path (str, bytes or PathLike), the file's bytes, or a binary file object
+Source = Union[str, bytes, bytearray, memoryview, "os.PathLike[str]", IO[bytes]]
+
+
+def printable(name: str | bytes) -> str:
+    """A file name as people see it: bytes that are not UTF-8 (a GBK name on a UTF-8 disk) become
+    U+FFFD, so printing, JSON and the database never meet a lone surrogate."""
+    raw = os.fsencode(name) if isinstance(name, str) else name
+    return raw.decode("utf-8", "replace")
+
+
+def load(source: Source, limits: Limits = DEFAULT_LIMITS) -> tuple[str, bytes]:
+    """(name, bytes) of what parse() was given; ReadError for a missing/special file or one over the
+    size limit. A path is read only if it is a regular file (a FIFO or /dev/zero would never end)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        if len(data) > limits.max_file_mb * 1024 * 1024:
+            from extractor.readers.limits import over
+
+            raise over("the file is", len(data) / 2**20, "max_file_mb", limits.max_file_mb, "MB")
+        return "<bytes>", data
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        name = os.fsdecode(path) if isinstance(path, bytes) else path
+        return name, read_regular_file(name, limits)
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        return (name if isinstance(name, str) else "<stream>"), read_stream(source, limits)
+    raise TypeError(f"parse() reads a path, bytes or a binary file object, not {type(source).__name__}")
 
 
 def sniff(data: bytes, name: str = "") -> str:
@@ -30,7 +61,7 @@ def sniff(data: bytes, name: str = "") -> str:
             import io
 
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except zipfile.BadZipFile:
+        except Exception:  # noqa: BLE001 - zipfile raises many types for damaged directories
             return "unknown"
         if "word/document.xml" in names:
             return "docx"
@@ -76,24 +107,25 @@ def _looks_like_text(data: bytes) -> bool:
     return False
 
 
-def read(path: str, ocr: str = "auto", progress: Progress | None = None) -> Document:
+def read(
+    source: Source, ocr: str = "auto", progress: Progress | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Document:
     """Read any supported file into a Document; raise ReadError with a one-line reason otherwise.
 
-    `ocr`: "auto" reads PDF pages without a usable text layer (and images) with OCR, "always" OCRs every
-    PDF page (for PDFs whose text layer is garbage), "never" refuses scans. `progress(page, pages)` is
-    called after each OCR'd page; without it a line per page goes to stderr when stderr is a terminal.
+    `source`: a path, the file's bytes or a binary file object. `ocr`: "auto" reads PDF pages without
+    a usable text layer (and images) with OCR, "always" OCRs every PDF page (for PDFs whose text layer
+    is garbage), "never" refuses scans. `progress(page, pages)` is called after each OCR'd page;
+    without it a line per page goes to stderr when stderr is a terminal. `limits`: the size, page,
+    pixel and nesting limits checked before the heavy work (time and memory: `extractor.guard`).
     """
     if ocr not in OCR_MODES:
         raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
-    if not os.path.exists(path):
-        raise ReadError("file not found")
-    if os.path.isdir(path):
-        raise ReadError("is a folder, not a file")
-    with open(path, "rb") as fh:
-        data = fh.read()
+    name, data = load(source, limits)
+    path = printable(name)
     if not data:
-        raise ReadError("empty file")
+        raise ReadError("empty file", "empty")
     fmt = sniff(data, path)
+    check(data, fmt, limits)
     if fmt == "pdf":
         from extractor.readers.pdf import read_pdf
 
@@ -105,11 +137,11 @@ def read(path: str, ocr: str = "auto", progress: Progress | None = None) -> Docu
     elif fmt == "html":
         from extractor.readers.html import read_html
 
-        doc = read_html(path, data)
+        doc = read_html(path, data, limits)
     elif fmt == "mht":
         from extractor.readers.html import read_mht
 
-        doc = read_mht(path, data)
+        doc = read_mht(path, data, limits)
     elif fmt == "text":
         from extractor.readers.text import read_text
 
@@ -117,18 +149,18 @@ def read(path: str, ocr: str = "auto", progress: Progress | None = None) -> Docu
     elif fmt in ("doc", "rtf"):
         from extractor.readers.doc import read_doc
 
-        doc = read_doc(path, data, fmt)
+        doc = read_doc(path, data, fmt, timeout=limits.timeout)
     elif fmt == "image":
         from extractor.readers.ocr import read_image
 
         if ocr == "never":
-            raise ReadError("an image (scanned page): it needs OCR, which --ocr never turns off")
+            raise ReadError("an image (scanned page): it needs OCR, which --ocr never turns off", "needs_ocr")
         doc = read_image(path, data, progress=progress)
     elif fmt == "json":
-        raise ReadError("a JSON data file, not a report")
+        raise ReadError("a JSON data file, not a report", "not_a_report")
     elif fmt == "zip":
-        raise ReadError("a ZIP archive, not a report: use `extractor ingest` to read archives")
+        raise ReadError("a ZIP archive, not a report: use `extractor ingest` to read archives", "unsupported")
     else:
-        raise ReadError("not a supported report format (PDF, DOCX, DOC/WPS/RTF, HTML, text or a scanned image)")
+        raise ReadError("not a supported report format (PDF, DOCX, DOC/WPS/RTF, HTML, text or a scanned image)", "unsupported")
     doc.sha256 = hashlib.sha256(data).hexdigest()
     return doc

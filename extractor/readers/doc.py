@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def convert_to_docx(data: bytes, suffix: str, timeout: float = CONVERT_TIMEOUT) 
     """DOCX bytes of an old Word/WPS/RTF file's bytes; ReadError with a one-line reason on failure."""
     soffice = soffice_path()
     if soffice is None:
-        raise ReadError(f"reading {suffix.lstrip('.').upper()} files needs LibreOffice: {INSTALL_HINT}")
+        raise ReadError(f"reading {suffix.lstrip('.').upper()} files needs LibreOffice: {INSTALL_HINT}", "unsupported")
     with tempfile.TemporaryDirectory(prefix="extractor-doc-") as tmp:
         work = Path(tmp)
         source = work / f"input{suffix}"
@@ -54,20 +55,34 @@ def convert_to_docx(data: bytes, suffix: str, timeout: float = CONVERT_TIMEOUT) 
         ]
         env = {**os.environ, "HOME": tmp}  # LibreOffice writes caches under $HOME
         try:
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
         except OSError as exc:
-            raise ReadError(f"LibreOffice could not be started ({exc.strerror or exc})") from None
+            raise ReadError(f"LibreOffice could not be started ({exc.strerror or exc})", "unsupported") from None
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            raise ReadError(f"LibreOffice did not convert the file within {timeout:.0f} s") from None
+            raise ReadError(f"LibreOffice did not convert the file within {timeout:.0f} s", "timeout") from None
         result = out_dir / "input.docx"
         if not result.exists() or result.stat().st_size == 0:
             detail = (stderr or stdout).decode("utf-8", "replace").strip().splitlines()
             reason = detail[-1] if detail else f"exit code {proc.returncode}"
-            raise ReadError(f"LibreOffice could not convert the file (corrupt or not a Word file?): {reason}")
+            raise ReadError(f"LibreOffice could not convert the file (corrupt or not a Word file?): {reason}", "corrupt")
         return result.read_bytes()
+
+
+def _die_with_parent() -> None:
+    """In the soffice child (Linux): the kernel kills it when the process that started it dies, so a
+    parse killed for its time or memory limit leaves no LibreOffice behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -79,12 +94,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def read_doc(path: str, data: bytes, fmt: str = "doc") -> Document:
+def read_doc(path: str, data: bytes, fmt: str = "doc", timeout: float = CONVERT_TIMEOUT) -> Document:
     """Read a .doc/.wps (fmt 'doc') or .rtf (fmt 'rtf') file through a DOCX conversion."""
     from extractor.readers.docx import read_docx
 
     suffix = ".rtf" if fmt == "rtf" else (".wps" if path.lower().endswith(".wps") else ".doc")
-    docx = convert_to_docx(data, suffix)
+    docx = convert_to_docx(data, suffix, timeout=timeout)
     doc = read_docx(path, docx)
     doc.format = fmt
     return doc

@@ -12,7 +12,7 @@ import zipfile
 
 from docx import Document as load_docx
 from docx.oxml.ns import qn
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from extractor.document import Document, Grid, Paragraph, ReadError
@@ -37,7 +37,7 @@ def _table_grid(table: Table) -> tuple[Grid, list[Table]]:
         try:
             cells = row.cells
         except (IndexError, ValueError):  # malformed grids: fall back to the raw tc list
-            cells = [type(row.cells[0])(tc, table) for tc in row._tr.tc_lst] if row._tr.tc_lst else []
+            cells = [_Cell(tc, table) for tc in row._tr.tc_lst]  # not row.cells again: it is what failed
         for c, cell in enumerate(cells):
             key = cell._tc
             if key in origin:
@@ -88,11 +88,11 @@ def read_docx(path: str, data: bytes) -> Document:
     try:
         document = load_docx(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ReadError(f"corrupt DOCX file ({exc.__class__.__name__})") from None
+        raise ReadError(f"corrupt DOCX file ({exc.__class__.__name__})", "corrupt") from None
     except Exception as exc:  # python-docx raises many lxml/opc errors for broken packages
-        raise ReadError(f"unreadable DOCX file ({exc.__class__.__name__}: {exc})") from None
+        raise ReadError(f"unreadable DOCX file ({exc.__class__.__name__}: {exc})", "corrupt") from None
     doc = Document(path=path, format="docx", pages=None, title=(document.core_properties.title or "").strip())
     _read_body(document.element.body, document, doc)
     if not doc.blocks:
-        raise ReadError("the DOCX file has no text")
+        raise ReadError("the DOCX file has no text", "empty")
     return doc

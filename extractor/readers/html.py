@@ -20,6 +20,7 @@ import lxml.html
 from lxml import etree
 
 from extractor.document import Block, Document, Grid, Paragraph, ReadError
+from extractor.readers.limits import DEFAULT_LIMITS, Limits, over
 
 # ---------------------------------------------------------------------------------------------------
 # decoding
@@ -427,8 +428,9 @@ def _span(value: str | None, limit: int) -> int:
 class _Walker:
     """Turns a subtree into blocks in document order."""
 
-    def __init__(self, measure: _Measure) -> None:
+    def __init__(self, measure: _Measure, max_cells: int = DEFAULT_LIMITS.max_table_cells) -> None:
         self._measure = measure
+        self._max_cells = max_cells
         self.blocks: list[Block] = []
         self._buf: list[str] = []
 
@@ -492,7 +494,7 @@ class _Walker:
                     self.walk(child)
             return
         nested: list[etree._Element] = []
-        grid = _grid_from_table(table, nested)
+        grid = _grid_from_table(table, nested, self._max_cells)
         if grid is not None:
             self.blocks.append(grid)
         for inner in nested:
@@ -552,8 +554,9 @@ def _is_width_row(row: etree._Element) -> bool:
     return row.get("height") == "0" or "height:0" in style or "display:none" in style
 
 
-def _grid_from_table(table: etree._Element, nested: list[etree._Element]) -> Grid | None:
-    """Resolve rowspan/colspan with the HTML table model: a slot matrix filled row by row."""
+def _grid_from_table(table: etree._Element, nested: list[etree._Element], max_cells: int = DEFAULT_LIMITS.max_table_cells) -> Grid | None:
+    """Resolve rowspan/colspan with the HTML table model: a slot matrix filled row by row; a table
+    whose spans would make more than `max_cells` slots (a span bomb) is refused as it is counted."""
     rows = _table_rows(table)
     n_rows = len(rows)
     if n_rows == 0:
@@ -571,6 +574,8 @@ def _grid_from_table(table: etree._Element, nested: list[etree._Element]) -> Gri
             if rowspan == 0:  # rowspan="0": to the end of the table
                 rowspan = n_rows - r
             rowspan = max(1, min(rowspan, n_rows - r))
+            if len(covered) + rowspan * colspan > max_cells or (r + 1) * max(width, c + colspan) > max_cells:
+                raise over("an HTML table spans", max(len(covered) + rowspan * colspan, (r + 1) * max(width, c + colspan)), "max_table_cells", max_cells, "cells", more=True)
             origin[(r, c)] = (_cell_text(cell, nested), rowspan, colspan)
             for dr in range(rowspan):
                 for dc in range(colspan):
@@ -579,6 +584,8 @@ def _grid_from_table(table: etree._Element, nested: list[etree._Element]) -> Gri
             width = max(width, c)
     if width == 0:
         return None
+    if n_rows * width > max_cells:
+        raise over("an HTML table spans", n_rows * width, "max_table_cells", max_cells, "cells")
     grid_rows: list[list[str | None]] = [[""] * width for _ in range(n_rows)]
     spans: dict[tuple[int, int], tuple[int, int]] = {}
     for (r, c), (_, rowspan, colspan) in origin.items():
@@ -652,15 +659,25 @@ def _parse(text: str) -> etree._Element:
     return root
 
 
-def read_html(path: str, data: bytes) -> Document:
+def read_html(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Document:
     """Read a saved HTML page into a Document of the article's paragraphs and grids."""
+    if len(data) > limits.max_html_mb * 2**20:
+        raise over("the web page is", len(data) / 2**20, "max_html_mb", limits.max_html_mb, "MB")
     text, _codec, clean = decode_html(data)
     if not text.strip():
-        raise ReadError("the HTML page is empty")
+        raise ReadError("the HTML page is empty", "empty")
     try:
         root = _parse(text)
     except (etree.ParserError, ValueError) as exc:
-        raise ReadError(f"cannot parse the HTML page: {exc}") from exc
+        raise ReadError(f"cannot parse the HTML page: {exc}", "corrupt") from None
+    depth = _depth(root)
+    if depth > limits.max_html_depth:
+        raise over("the HTML page nests elements", depth, "max_html_depth", limits.max_html_depth, "levels deep", more=depth >= 2048)
+    # the walks below recurse once or twice per level: give them the stack a deep page needs
+    return _with_deep_stack(lambda: _read_tree(path, root, clean, limits), depth)
+
+
+def _read_tree(path: str, root: etree._Element, clean: bool, limits: Limits) -> Document:
     title = _title_text(root)
     body = root.find("body")
     if body is None:
@@ -668,7 +685,7 @@ def read_html(path: str, data: bytes) -> Document:
     _clean(body)
     measure = _Measure()
     container = _choose_container(body, measure)
-    walker = _Walker(measure)
+    walker = _Walker(measure, limits.max_table_cells)
     walker.walk(container)
     blocks = walker.finish()
     doc = Document(path=path, format="html", pages=None, title=title)
@@ -680,11 +697,11 @@ def read_html(path: str, data: bytes) -> Document:
     if not clean:
         doc.notes.append("the page's text encoding could not be determined; some characters were replaced")
     if not blocks:
-        raise ReadError("the HTML page has no text (it may be filled in by JavaScript)")
+        raise ReadError("the HTML page has no text (it may be filled in by JavaScript)", "empty")
     return doc
 
 
-def read_mht(path: str, data: bytes) -> Document:
+def read_mht(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Document:
     """A web page saved as one file (.mht / .mhtml, MIME multipart/related): read its HTML part."""
     import email
     import email.policy
@@ -701,11 +718,52 @@ def read_mht(path: str, data: bytes) -> Document:
                 payload = "\ufeff".encode() + payload.decode(codec).encode("utf-8")  # BOM: read as UTF-8
             except (LookupError, UnicodeDecodeError):
                 pass  # leave it to the page's own declaration and detection
-        doc = read_html(path, payload)
+        doc = read_html(path, payload, limits)
         doc.format = "mht"
         return doc
-    raise ReadError("an MHT web archive without an HTML page")
+    raise ReadError("an MHT web archive without an HTML page", "corrupt")
 
 
 def _squash(text: str) -> str:
     return "".join(text.split())
+
+
+def _depth(root: etree._Element) -> int:
+    """How deep elements nest (libxml2 itself stops nesting at 2,048 levels with huge_tree)."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _with_deep_stack(fn, depth: int):
+    """Run fn with room for `depth` levels of recursion: in a thread with a large stack when the page
+    is deeper than the default recursion limit allows (≈ 300 levels), else directly."""
+    import sys
+    import threading
+
+    needed = 8 * depth + 1000
+    if needed <= sys.getrecursionlimit():
+        return fn()
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            result["error"] = exc
+
+    old_limit, old_size = sys.getrecursionlimit(), threading.stack_size()
+    sys.setrecursionlimit(max(old_limit, needed))
+    try:
+        threading.stack_size(min(512, 64 + depth // 8) * 2**20)
+        worker = threading.Thread(target=run, name="extractor-html")
+        worker.start()
+    finally:
+        threading.stack_size(old_size)
+    worker.join()
+    sys.setrecursionlimit(old_limit)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    return result["value"]

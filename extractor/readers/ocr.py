@@ -49,7 +49,7 @@ def ocr_available() -> bool:
 
 
 def missing_ocr_error(what: str) -> ReadError:
-    return ReadError(f"{what}: it needs OCR, which is not installed ({INSTALL_HINT})")
+    return ReadError(f"{what}: it needs OCR, which is not installed ({INSTALL_HINT})", "needs_ocr")
 
 
 def _get_engine() -> Any:
@@ -98,7 +98,7 @@ def read_image(path: str, data: bytes, progress: Progress | None = None) -> Docu
         image = Image.open(io.BytesIO(data))
         frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})") from None
+        raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})", "corrupt") from None
     doc = Document(path=path, format="image", pages=len(frames))
     report = progress_reporter(path, progress)
     for index, frame in enumerate(frames):
@@ -107,7 +107,7 @@ def read_image(path: str, data: bytes, progress: Progress | None = None) -> Docu
         if report:
             report(index + 1, len(frames))
     if not doc.blocks:
-        raise ReadError("an image in which OCR found no text")
+        raise ReadError("an image in which OCR found no text", "empty")
     return doc
 
 

@@ -34,8 +34,8 @@ def _cheap_page_texts(data: bytes) -> list[str]:
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message or "security" in message:
-            raise ReadError("encrypted PDF (password protected): cannot read it") from None
-        raise ReadError(f"corrupt or unreadable PDF ({exc})") from None
+            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
+        raise ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt") from None
     texts = []
     try:
         for page in pdf:
@@ -166,13 +166,13 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Docume
 
     texts = _cheap_page_texts(data)
     if not texts:
-        raise ReadError("the PDF has no pages")
+        raise ReadError("the PDF has no pages", "empty")
     all_scanned = sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts)
     scanned: list[int] = []
     notes: list[str] = []
     if ocr == "never":
         if all_scanned:
-            raise ReadError("no text layer (a scanned PDF): it needs OCR, which --ocr never turns off")
+            raise ReadError("no text layer (a scanned PDF): it needs OCR, which --ocr never turns off", "needs_ocr")
     else:
         scanned = _scanned_pages(data, texts, ocr)
         if scanned:
@@ -185,7 +185,7 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Docume
                 notes.append(f"第 {pages} 页没有文字层（扫描页），未读取：需要 OCR（{INSTALL_HINT}）")
                 scanned = []
     if all_scanned and not scanned:
-        raise ReadError("no text layer and nothing drawn on the pages: nothing to read")
+        raise ReadError("no text layer and nothing drawn on the pages: nothing to read", "empty")
     ocr_blocks = _ocr_pages(path, data, scanned, progress) if scanned else {}
     fmt = "image-pdf" if len(scanned) * 2 >= len(texts) else "pdf"
     doc = Document(path=path, format=fmt, pages=len(texts), notes=notes)
@@ -195,15 +195,15 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Docume
         for index in range(len(texts)):
             doc.blocks.extend(ocr_blocks[index])
         if not doc.blocks:
-            raise ReadError("no text layer (a scanned PDF), and OCR found no text on its pages")
+            raise ReadError("no text layer (a scanned PDF), and OCR found no text on its pages", "empty")
         return doc
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises a zoo of exception types for damaged files
         name = exc.__class__.__name__
         if "Password" in name or "Encrypt" in name:
-            raise ReadError("encrypted PDF (password protected): cannot read it") from None
-        raise ReadError(f"corrupt or unreadable PDF ({name})") from None
+            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
+        raise ReadError(f"corrupt or unreadable PDF ({name})", "corrupt") from None
     with pdf:
         previous_had_tables = False
         for index, text in enumerate(texts):

@@ -24,7 +24,7 @@ def decode_text(data: bytes) -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise ReadError("cannot tell the text encoding")
+        raise ReadError("cannot tell the text encoding", "corrupt")
     return str(best)
 
 
@@ -61,5 +61,5 @@ def read_text(path: str, data: bytes) -> Document:
             doc.blocks.append(Paragraph(text=stripped))
     flush()
     if not doc.blocks:
-        raise ReadError("the text file is empty")
+        raise ReadError("the text file is empty", "empty")
     return doc
