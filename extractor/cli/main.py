@@ -9,6 +9,7 @@ import click
 from extractor.checks import settings as rules_config
 from extractor.cli import audit as cli_audit
 from extractor.cli import batch as cli_batch
+from extractor.cli import web as cli_web
 from extractor.cli.options import limit_options, pop_limits
 from extractor.document import ReadError
 from extractor.guard import parse_guarded
@@ -74,6 +75,8 @@ for _name, _command in (
     ("rules", cli_audit.rules),
     ("audit", cli_audit.audit),
     ("review", cli_audit.review),
+    ("users", cli_web.users),
+    ("serve", cli_web.serve),
 ):
     main.add_command(_command, _name)
 
