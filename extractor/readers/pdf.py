@@ -9,7 +9,6 @@ paragraphs. Page-number lines ('- 3 -', '第3页') are dropped.
 
 from __future__ import annotations
 
-import io
 import unicodedata
 
 import regex
@@ -18,6 +17,7 @@ from extractor.document import Document, Grid, Paragraph, ReadError
 from extractor.lexicon.labels import table_page_vocabulary
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
+from extractor.readers.pdfium_page import PageSource
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
@@ -159,11 +159,9 @@ def _scanned_pages(data: bytes, texts: list[str], ocr: str) -> list[int]:
         pdf.close()
 
 
-def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Document:
+def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: str = "pdfium") -> Document:
     """`ocr`: auto | always | never (see `extractor.readers.read`); `progress(page, pages)` after each
-    page read by OCR."""
-    import pdfplumber
-
+    page read by OCR; `engine`: pdfium (pdfplumber for the pages it does not reproduce) or pdfplumber."""
     texts = _cheap_page_texts(data)
     if not texts:
         raise ReadError("the PDF has no pages", "empty")
@@ -197,14 +195,8 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Docume
         if not doc.blocks:
             raise ReadError("no text layer (a scanned PDF), and OCR found no text on its pages", "empty")
         return doc
+    pages = PageSource(data, engine)
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # pdfminer raises a zoo of exception types for damaged files
-        name = exc.__class__.__name__
-        if "Password" in name or "Encrypt" in name:
-            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
-        raise ReadError(f"corrupt or unreadable PDF ({name})", "corrupt") from None
-    with pdf:
         previous_had_tables = False
         for index, text in enumerate(texts):
             page_no = index + 1
@@ -216,16 +208,30 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None) -> Docume
                 doc.blocks.extend(ocr_blocks[index])
                 previous_had_tables = any(isinstance(b, Grid) for b in ocr_blocks[index])
                 continue
-            if has_tables:
-                try:
-                    blocks = [b for _, b in _page_blocks(pdf.pages[index], page_no)]
-                except Exception as exc:  # a damaged page must not lose the rest of the report
-                    doc.notes.append(f"page {page_no}: tables not read ({exc.__class__.__name__})")
-                    blocks = _plain_lines(text, page_no)
-            else:
-                blocks = _plain_lines(text, page_no)
+            blocks = _table_page_blocks(pages, index, text, doc.notes) if has_tables else _plain_lines(text, page_no)
             doc.blocks.extend(blocks)
+    finally:
+        pages.close()
     return doc
+
+
+def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str]) -> list:
+    """Blocks of a page that may hold tables: from pdfium's objects, else from pdfplumber's (a page
+    the pdfium path fails on); a page neither can read keeps its plain text lines."""
+    page_no = index + 1
+    try:
+        return [b for _, b in _page_blocks(pages.page(index), page_no)]
+    except ReadError:
+        raise
+    except Exception as first:  # noqa: BLE001 - pdfminer and pdfium raise a zoo of types for damaged pages
+        if index not in pages.fallbacks:
+            pages.fallbacks[index] = f"pdfium path failed ({first.__class__.__name__})"
+            try:
+                return [b for _, b in _page_blocks(pages.plumber_page(index), page_no)]
+            except Exception as exc:  # noqa: BLE001
+                first = exc
+        notes.append(f"page {page_no}: tables not read ({first.__class__.__name__})")
+        return _plain_lines(text, page_no)
 
 
 def _ocr_pages(path: str, data: bytes, indexes: list[int], progress) -> dict[int, list]:

@@ -1,0 +1,503 @@
+"""A PDF page's chars and ruling lines from pdfium's raw API, shaped as pdfplumber shapes them.
+
+pdfplumber spends nearly all its time in pdfminer parsing content streams. pdfium parses them about
+ten times faster, so this module rebuilds the objects pdfplumber's table finder and text-line
+utilities work on (chars, lines, rects, curves) from pdfium, the way pdfminer builds them:
+
+- a char's box is its origin plus the font's advance width and the font descriptor's own /Descent
+  (pdfium substitutes other metrics when a descriptor says 0, as LibreOffice's do), pushed through
+  the char's matrix;
+- pdfium invents spaces (and line breaks) between text objects and drops text objects holding only
+  a space: invented chars are skipped, a dropped space object becomes one space char;
+- paths, also inside Form XObjects, are split into subpaths and classified as line / rect / curve by
+  pdfminer's rules, with each object's matrix applied.
+
+The result is a `pdfplumber.page.Page` whose objects are these, so `find_tables`, `outside_bbox` and
+`extract_text_lines` run pdfplumber's own pure-Python code on them. What this engine does not
+reproduce (ActualText spans, chars without a Unicode mapping, ligatures split into pieces, text
+objects pdfium dropped as duplicates, vertical fonts, rotated pages, shifted MediaBoxes, fonts whose
+descriptor cannot be read) raises `Unsupported`, and the caller reads that page with pdfplumber.
+
+pdfium is not thread-safe: use one document per process (ingest workers are processes).
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import regex
+
+INF = float("inf")
+_OBJ = regex.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)endobj", regex.DOTALL)
+_FONT_NAME = regex.compile(rb"/FontName\s*/([^\s/<>\[\]()]+)")
+_DESCENT = regex.compile(rb"/Descent\s*(-?\d*\.?\d+)")
+_VERTICAL_CMAP = regex.compile(rb"/Encoding\s*/[A-Za-z0-9-]+-V\b")
+_SUBSET = regex.compile(r"^[A-Z]{6}\+")
+
+
+class Unsupported(Exception):
+    """The page (or document) uses something this engine does not reproduce exactly."""
+
+
+@dataclass
+class FontFacts:
+    """What pdfium does not say about a file's fonts, read from its raw bytes: each descriptor's own
+    /Descent (glyph units) by font name (None when two descriptors of that name disagree)."""
+
+    descents: dict[str, float | None]
+
+
+def _without_subset(name: str) -> str:
+    return _SUBSET.sub("", name)
+
+
+def _name(raw: bytes) -> str:
+    """A PDF name as pdfium returns it: #xx escapes decoded, bytes kept as latin-1."""
+    return regex.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).decode("latin-1")
+
+
+def font_facts(data: bytes) -> FontFacts:
+    """Raises Unsupported when the font dictionaries cannot all be seen (compressed object streams)."""
+    if b"/ObjStm" in data:
+        raise Unsupported("objects in compressed object streams")
+    if _VERTICAL_CMAP.search(data) and (b"/W2" in data or b"/DW2" in data):
+        raise Unsupported("vertical fonts with their own displacements (W2 / DW2)")
+    descents: dict[str, float | None] = {}
+    for m in _OBJ.finditer(data):
+        body = m.group(2)
+        head = body[: body.find(b"stream")] if b"stream" in body else body
+        if b"/FontDescriptor" in head and (name := _FONT_NAME.search(head)):
+            descent = _DESCENT.search(head)
+            value = float(descent.group(1)) if descent else 0.0
+            value = -value if value > 0 else value  # pdfminer forces a positive /Descent negative
+            full = _name(name.group(1))
+            for key in {full, _without_subset(full)}:
+                descents[key] = value if descents.get(key, value) == value else None
+    return FontFacts(descents)
+
+
+@functools.lru_cache(maxsize=1)
+def _raw():
+    import pypdfium2.raw as pdfium_c
+
+    return pdfium_c
+
+
+def _matrix(obj) -> tuple[float, float, float, float, float, float]:
+    c = _raw()
+    m = c.FS_MATRIX()
+    if not c.FPDFPageObj_GetMatrix(obj, m):
+        raise Unsupported("page object without a matrix")
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _mult(m1, m0):
+    """m1 then m0 (pdfminer's mult_matrix)."""
+    (a1, b1, c1, d1, e1, f1), (a0, b0, c0, d0, e0, f0) = m1, m0
+    return (
+        a0 * a1 + c0 * b1,
+        b0 * a1 + d0 * b1,
+        a0 * c1 + c0 * d1,
+        b0 * c1 + d0 * d1,
+        a0 * e1 + c0 * f1 + e0,
+        b0 * e1 + d0 * f1 + f0,
+    )
+
+
+def _apply(m, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _address(pointer) -> int:
+    """A ctypes pointer's address, to key caches (faster than ctypes.cast)."""
+    return ctypes.c_void_p.from_buffer(pointer).value or 0
+
+
+def _objects(container, parent=None, form=None) -> Iterator[tuple[object, int, tuple | None]]:
+    """(object, type, matrix of the Form XObjects around it or None) of every page object,
+    descending into Form XObjects; `_placed(obj, parent)` gives the object's own in page space."""
+    c = _raw()
+    count = c.FPDFFormObj_CountObjects(form) if form is not None else c.FPDFPage_CountObjects(container)
+    for i in range(count):
+        obj = c.FPDFFormObj_GetObject(form, i) if form is not None else c.FPDFPage_GetObject(container, i)
+        kind = c.FPDFPageObj_GetType(obj)
+        if kind == c.FPDF_PAGEOBJ_FORM:
+            yield from _objects(container, _placed(obj, parent), obj)
+        else:
+            yield obj, kind, parent
+
+
+def _placed(obj, parent) -> tuple:
+    own = _matrix(obj)
+    return own if parent is None else _mult(own, parent)
+
+
+class _Fonts:
+    """Per-font facts (name, descent), cached by the font handle's address."""
+
+    def __init__(self, facts: FontFacts):
+        self.facts = facts
+        self._cache: dict[int, tuple[str, float]] = {}
+
+    def get(self, font) -> tuple[str, float]:
+        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+        if key not in self._cache:
+            c = _raw()
+            size = c.FPDFFont_GetBaseFontName(font, None, 0)
+            buf = ctypes.create_string_buffer(size)
+            c.FPDFFont_GetBaseFontName(font, buf, size)
+            name = _without_subset(buf.value.decode("latin-1"))
+            if name in self.facts.descents:
+                descent = self.facts.descents[name]
+                if descent is None:
+                    raise Unsupported(f"two font descriptors named {name} with different metrics")
+            else:  # e.g. a standard-14 font, whose metrics pdfminer takes from its own AFM files
+                raise Unsupported(f"no font descriptor found for {name}")
+            self._cache[key] = (name, descent / 1000.0)
+        return self._cache[key]
+
+
+def _has_actual_text(obj) -> bool:
+    c = _raw()
+    for i in range(c.FPDFPageObj_CountMarks(obj)):
+        mark = c.FPDFPageObj_GetMark(obj, i)
+        if c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != c.FPDF_OBJECT_UNKNOWN:
+            return True
+    return False
+
+
+def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, page_number) -> dict:
+    """A char as pdfminer builds it (LTChar) and pdfplumber presents it. A vertical font's advance is
+    negative (pdfium gives the vertical width); its box is the em square above pdfium's origin, which
+    sits where pdfminer's box has its lower-left corner."""
+    a, b, c, d, _, _ = matrix
+    if adv < 0:
+        box = (0.0, 0.0, fontsize, -adv)
+    else:
+        box = (0.0, descent * fontsize, adv, descent * fontsize + fontsize)
+    x_lo, y_lo, x_hi, y_hi = box
+    e, f = matrix[4], matrix[5]
+    if b == 0 and c == 0:  # the usual upright text: no need to transform four corners
+        xa, xb = a * x_lo + e, a * x_hi + e
+        ya, yb = d * y_lo + f, d * y_hi + f
+        x0, x1 = (xa, xb) if xa <= xb else (xb, xa)
+        y0, y1 = (ya, yb) if ya <= yb else (yb, ya)
+    else:
+        corners = [_apply(matrix, x, y) for x, y in ((x_lo, y_lo), (x_hi, y_lo), (x_hi, y_hi), (x_lo, y_hi))]
+        x0, x1 = min(p[0] for p in corners), max(p[0] for p in corners)
+        y0, y1 = min(p[1] for p in corners), max(p[1] for p in corners)
+    top = page_height - y1
+    return {
+        "object_type": "char",
+        "page_number": page_number,
+        "text": text,
+        "fontname": fontname,
+        "size": x1 - x0 if adv < 0 else y1 - y0,
+        "adv": adv,
+        "upright": a * d > 0 and b * c <= 0,
+        "matrix": matrix,
+        "x0": x0,
+        "x1": x1,
+        "y0": y0,
+        "y1": y1,
+        "width": x1 - x0,
+        "height": y1 - y0,
+        "top": top,
+        "bottom": page_height - y0,
+        "doctop": doctop + top,
+    }
+
+
+def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int) -> list[dict]:
+    """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium)."""
+    c = _raw()
+    tp = textpage.raw
+    height = page.get_height()
+    x, y = ctypes.c_double(), ctypes.c_double()
+    m = c.FS_MATRIX()
+    size = ctypes.c_float()
+    width = ctypes.c_float()
+    chars: list[dict] = []
+    seen: dict[int, tuple] = {}  # text object address -> (matrix a-d, font, font name, descent, size)
+    widths: dict[tuple[int, int, float], float] = {}
+    last_origin = after_space = None
+    for i in range(c.FPDFText_CountChars(tp)):
+        if c.FPDFText_IsGenerated(tp, i):
+            last_origin = None
+            continue
+        if c.FPDFText_HasUnicodeMapError(tp, i):
+            raise Unsupported("chars without a Unicode mapping")
+        code = c.FPDFText_GetUnicode(tp, i)
+        obj = c.FPDFText_GetTextObject(tp, i)
+        address = _address(obj)
+        facts = seen.get(address)
+        if facts is None:
+            if _has_actual_text(obj):
+                raise Unsupported("ActualText spans")
+            c.FPDFText_GetMatrix(tp, i, m)
+            c.FPDFTextObj_GetFontSize(obj, size)
+            font = c.FPDFTextObj_GetFont(obj)
+            fontname, descent = fonts.get(font)
+            facts = seen[address] = ((m.a, m.b, m.c, m.d), font, fontname, descent, size.value)
+        linear, font, fontname, descent, fontsize = facts
+        c.FPDFText_GetCharOrigin(tp, i, x, y)
+        ox, oy = x.value, y.value
+        if (address, ox, oy) == last_origin:
+            raise Unsupported("one glyph read as several chars (a ligature)")
+        last_origin = (address, ox, oy)
+        key = (address, code, fontsize)
+        adv = widths.get(key)
+        if adv is None:
+            if not c.FPDFFont_GetGlyphWidth(font, code, fontsize, width):
+                raise Unsupported("glyph width unknown")
+            adv = widths[key] = width.value
+        if after_space is not None and after_space[0] == address:
+            # pdfium keeps one of several spaces in a row: a gap of another space's width after a
+            # space means some were dropped (pdfminer keeps them all)
+            _, sx, sy, step = after_space
+            if abs(ox - sx) + abs(oy - sy) > 1.5 * step:
+                raise Unsupported("consecutive spaces")
+        after_space = (address, ox, oy, abs(adv) * (abs(linear[0]) + abs(linear[1]))) if code == 32 else None
+        chars.append(_char(chr(code), (*linear, ox, oy), fontname, fontsize, adv, descent, height, doctop, page_number))
+    # text objects pdfium left out of its text page: one that draws nothing (zero-size bounds) holds
+    # a space, which pdfium replaced by an invented one or dropped; one that draws something (a
+    # duplicate for fake bold, say) is not reproduced
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for obj, kind, parent in _objects(page.raw):
+        if kind != c.FPDF_PAGEOBJ_TEXT or _address(obj) in seen:
+            continue
+        matrix = _placed(obj, parent)
+        c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+        if right.value - left.value > 0.01 or top.value - bottom.value > 0.01:
+            raise Unsupported("text objects missing from pdfium's text page (repeated text)")
+        c.FPDFTextObj_GetFontSize(obj, size)
+        font = c.FPDFTextObj_GetFont(obj)
+        fontname, descent = fonts.get(font)
+        c.FPDFFont_GetGlyphWidth(font, 32, size.value, width)
+        chars.append(_char(" ", matrix, fontname, size.value, width.value, descent, height, doctop, page_number))
+    return chars
+
+
+def _subpaths(obj, matrix) -> Iterator[list[tuple[str, tuple[float, float]]]]:
+    """The path's segments as pdfminer's (operator, end point) list, split at each move-to."""
+    c = _raw()
+    ops: list[tuple[str, tuple[float, float]]] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+    pending_bezier = 0
+    for i in range(c.FPDFPath_CountSegments(obj)):
+        seg = c.FPDFPath_GetPathSegment(obj, i)
+        kind = c.FPDFPathSegment_GetType(seg)
+        c.FPDFPathSegment_GetPoint(seg, x, y)
+        point = _apply(matrix, x.value, y.value)
+        if kind == c.FPDF_SEGMENT_MOVETO:
+            if ops:
+                yield ops
+            ops = [("m", point)]
+        elif kind == c.FPDF_SEGMENT_LINETO:
+            ops.append(("l", point))
+        elif kind == c.FPDF_SEGMENT_BEZIERTO:
+            pending_bezier += 1
+            if pending_bezier == 3:  # two control points, then the end point
+                ops.append(("c", point))
+                pending_bezier = 0
+        else:
+            raise Unsupported("unknown path segment")
+        if c.FPDFPathSegment_GetClose(seg) and ops:
+            ops.append(("h", ops[0][1]))
+    if ops:
+        yield ops
+
+
+def _curve(kind: str, pts: list[tuple[float, float]], height: float, doctop: float, page_number: int) -> dict:
+    x0, y0 = min(p[0] for p in pts), min(p[1] for p in pts)
+    x1, y1 = max(p[0] for p in pts), max(p[1] for p in pts)
+    top = height - y1
+    return {
+        "object_type": kind,
+        "page_number": page_number,
+        "x0": x0,
+        "y0": y0,
+        "x1": x1,
+        "y1": y1,
+        "width": x1 - x0,
+        "height": y1 - y0,
+        "top": top,
+        "bottom": height - y0,
+        "doctop": doctop + top,
+        "pts": [(px, height - py) for px, py in pts],
+    }
+
+
+def page_graphics(page, doctop: float, page_number: int) -> dict[str, list[dict]]:
+    """Lines, rects and curves of the page by pdfminer's classification of painted paths."""
+    c = _raw()
+    height = page.get_height()
+    out: dict[str, list[dict]] = {"line": [], "rect": [], "curve": []}
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    for obj, kind, parent in _objects(page.raw):
+        if kind != c.FPDF_PAGEOBJ_PATH:
+            continue
+        c.FPDFPath_GetDrawMode(obj, fill, stroke)
+        if not fill.value and not stroke.value:
+            continue
+        for ops in _subpaths(obj, _placed(obj, parent)):
+            shape = "".join(op for op, _ in ops)
+            pts = [p for _, p in ops]
+            if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+                shape = shape[:-2] + "h"
+                pts.pop()
+            if shape in ("mlh", "ml"):
+                out["line"].append(_curve("line", pts[:2], height, doctop, page_number))
+            elif shape in ("mlllh", "mllll"):
+                (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+                square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+                if pts[0] == pts[4] and square:
+                    corners = [(x0, y0), (x2, y0), (x2, y2), (x0, y2)]
+                    out["rect"].append(_curve("rect", corners, height, doctop, page_number))
+                else:
+                    out["curve"].append(_curve("curve", pts, height, doctop, page_number))
+            elif len(shape) > 1:
+                out["curve"].append(_curve("curve", pts, height, doctop, page_number))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _page_class():
+    from pdfplumber import utils
+    from pdfplumber.page import Page
+    from pdfplumber.table import Table, TableFinder, TableSettings
+
+    class RowIndexedTable(Table):
+        """pdfplumber's Table with the same `extract()` result, found faster: each row takes its
+        chars from a sorted index instead of testing every char of the page against every row."""
+
+        def extract(self, **kwargs):
+            if kwargs:
+                return super().extract(**kwargs)
+            chars = self.page.chars
+            mids = sorted(((ch["top"] + ch["bottom"]) / 2, i) for i, ch in enumerate(chars))
+            keys = [v for v, _ in mids]
+            table = []
+            for row in self.rows:
+                x0, top, x1, bottom = row.bbox
+                picked = sorted(i for _, i in mids[bisect.bisect_left(keys, top) : bisect.bisect_left(keys, bottom)])
+                row_chars = [chars[i] for i in picked if x0 <= (chars[i]["x0"] + chars[i]["x1"]) / 2 < x1]
+                cells = []
+                for cell in row.cells:
+                    if cell is None:
+                        cells.append(None)
+                        continue
+                    cx0, ctop, cx1, cbottom = cell
+                    inside = [
+                        ch for ch in row_chars
+                        if cx0 <= (ch["x0"] + ch["x1"]) / 2 < cx1 and ctop <= (ch["top"] + ch["bottom"]) / 2 < cbottom
+                    ]
+                    cells.append(utils.extract_text(inside) if inside else "")
+                table.append(cells)
+            return table
+
+    class PdfiumPage(Page):
+        """A pdfplumber Page whose objects come from pdfium instead of pdfminer."""
+
+        def __init__(self, objects: dict, width: float, height: float, page_number: int, initial_doctop: float):
+            self.pdf = None
+            self.root_page = self
+            self.page_obj = None
+            self.page_number = page_number
+            self.initial_doctop = initial_doctop
+            self.rotation = 0
+            self.mediabox = self.cropbox = self.bbox = (0, 0, width, height)
+            self._objects = objects
+            self.get_textmap = functools.lru_cache()(self._get_textmap)
+
+        def find_tables(self, table_settings=None):
+            tables = TableFinder(self, TableSettings.resolve(table_settings)).tables
+            return [RowIndexedTable(self, table.cells) for table in tables]
+
+    return PdfiumPage
+
+
+def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float):
+    """A pdfplumber-compatible page for pdfium's `page` (raises Unsupported, see the module doc)."""
+    c = _raw()
+    if c.FPDFPage_GetRotation(page.raw) != 0:
+        raise Unsupported("rotated page")
+    left, bottom, right, top = page.get_mediabox()
+    if left != 0 or bottom != 0:
+        raise Unsupported("MediaBox not at the origin")
+    objects = {"char": page_chars(page, textpage, fonts, doctop, page_number), **page_graphics(page, doctop, page_number)}
+    return _page_class()(objects, right - left, top - bottom, page_number, doctop)
+
+
+class PdfiumEngine:
+    """Pages of one PDF as pdfplumber-compatible pages built from pdfium (one document per process)."""
+
+    def __init__(self, data: bytes):
+        import pypdfium2 as pdfium
+
+        self.fonts = _Fonts(font_facts(data))
+        self.pdf = pdfium.PdfDocument(data)
+        self.heights = [self.pdf.get_page_size(i)[1] for i in range(len(self.pdf))]
+
+    def page(self, index: int):
+        page = self.pdf[index]
+        textpage = page.get_textpage()
+        try:
+            return plumber_page(page, textpage, self.fonts, index + 1, sum(self.heights[:index]))
+        finally:
+            textpage.close()
+            page.close()
+
+    def close(self) -> None:
+        self.pdf.close()
+
+
+class PageSource:
+    """The pages of one PDF for the table reader: pdfium-built pages by default, pdfplumber's own for
+    a page pdfium's objects would not reproduce (or the whole file when `engine='pdfplumber'`, the
+    oracle the tests compare against). pdfplumber is opened only when a page needs it."""
+
+    def __init__(self, data: bytes, engine: str = "pdfium"):
+        self.data = data
+        self._plumber = None
+        self._pdfium: PdfiumEngine | None = None
+        self.fallbacks: dict[int, str] = {}  # page index -> why pdfplumber read it
+        if engine == "pdfium":
+            try:
+                self._pdfium = PdfiumEngine(data)
+            except Unsupported as exc:
+                self._whole_file = str(exc)
+            else:
+                self._whole_file = ""
+        else:
+            self._whole_file = "pdfplumber engine chosen"
+
+    def page(self, index: int):
+        if self._pdfium is not None and index not in self.fallbacks:
+            try:
+                return self._pdfium.page(index)
+            except Unsupported as exc:
+                self.fallbacks[index] = str(exc)
+        elif self._whole_file:
+            self.fallbacks.setdefault(index, self._whole_file)
+        return self.plumber_page(index)
+
+    def plumber_page(self, index: int):
+        if self._plumber is None:
+            import io
+
+            import pdfplumber
+
+            self._plumber = pdfplumber.open(io.BytesIO(self.data))
+        return self._plumber.pages[index]
+
+    def close(self) -> None:
+        if self._pdfium is not None:
+            self._pdfium.close()
+        if self._plumber is not None:
+            self._plumber.close()
