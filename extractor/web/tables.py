@@ -45,3 +45,17 @@ def layouts(codes: set[str]) -> tuple[list[TableLayout], list[str]]:
         layout.rows = [(label, [by_col.get(c) for c in layout.columns]) for label, by_col in rows.values()]
         out.append(layout)
     return out, sorted(codes - placed)
+
+
+def catalogue_label(code: str) -> str:
+    """The printed row and column of a code ('行政复议 / 总计'), for cells whose label the reader left empty."""
+    entry = next((e for e in _catalogue() if e["code"] == code), None)
+    if entry is None:
+        return ""
+    return " / ".join(p for p in (entry["group"], entry["row"], entry["column"]) if p)
+
+
+def fill_labels(cells: list) -> None:
+    for c in cells:
+        if not c.label:
+            c.label = catalogue_label(c.code)

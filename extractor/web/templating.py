@@ -13,6 +13,7 @@ from extractor.store.batches import STATE_LABELS, STATUS_LABELS
 from extractor.store.catalog import SEVERITY_LABELS
 from extractor.store.catalog import STATE_LABELS as REVIEW_LABELS
 from extractor.store.review import DECISION_LABELS
+from extractor.web.words import reason
 
 
 def number(value: Any) -> str:
@@ -30,6 +31,7 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _env.filters["number"] = number
+_env.filters["reason"] = reason
 _env.globals.update(
     ROLE_LABELS=ROLE_LABELS,
     FILE_STATUS_LABELS=STATUS_LABELS,

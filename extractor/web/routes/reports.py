@@ -9,7 +9,7 @@ from extractor.store import catalog
 from extractor.store.review import DECISIONS
 from extractor.web import actions, pageimage
 from extractor.web.auth import PageCorrector, PageDecider, PageReader
-from extractor.web.tables import layouts
+from extractor.web.tables import fill_labels, layouts
 from extractor.web.templating import render
 
 router = APIRouter()
@@ -45,6 +45,7 @@ def _detail(request: Request, report_id: int) -> catalog.ReportDetail:
         detail = catalog.report_detail(conn, report_id)
     if detail is None:
         raise HTTPException(404, f"没有第 {report_id} 号报告")
+    fill_labels(detail.cells)
     return detail
 
 
