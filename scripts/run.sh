@@ -20,3 +20,7 @@ done
 .venv/bin/extractor compare --db out/reports.db --out out/compare.xlsx
 .venv/bin/extractor compare --db out/reports.db --out out/compare.csv
 echo "Per-report JSON/CSV, out/reports.db, out/compare.xlsx and out/compare.csv are in out/"
+echo
+echo "Review workspace (web pages + JSON API) on this database:"
+echo "  .venv/bin/extractor users add admin --role admin --db out/reports.db     # the first admin (asks for a password)"
+echo "  .venv/bin/extractor serve --db out/reports.db --data-dir out/workspace   # then open http://127.0.0.1:8765/"
