@@ -2,8 +2,8 @@
 
 Matching works on normalised text (textnorm.norm). A label matches a vocabulary entry when it
 contains one of the entry's variants (the longest contained variant wins), or, failing that, when
-its text without numbering is close to a variant (difflib ratio), which absorbs typos such as
-'其他法律行政止公开'. The score says how sure the match is.
+its text without numbering is close to a variant (difflib ratio, pre-screened by rapidfuzz), which
+absorbs typos such as '其他法律行政止公开'. The score says how sure the match is.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import csv
 import functools
 import tomllib
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from importlib import resources
 
 import regex
 
-from extractor.lexicon.textnorm import norm
+from extractor.lexicon.textnorm import norm, ratio_at_least
 
 FUZZY_THRESHOLD = 0.78
+FUZZY_MARGIN = 0.08  # the best entry must beat the runner-up by this much
 FUZZY_MIN_CHARS = 5  # shorter labels differ by one character between rows ('不予公开' / '予以公开')
 _NUMBERING = regex.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\d{1,2}\.|[(]\d{1,2}[)])+")
 
@@ -56,6 +56,8 @@ class LabelSet:
     def __init__(self, entries: dict[str, list[str]]):
         self.entries = {key: sorted({norm(v) for v in variants}, key=len, reverse=True) for key, variants in entries.items()}
         self._longest = {key: max(len(v) for v in vs) for key, vs in self.entries.items()}
+        # variants of four characters or more without their numbering, for fuzzy matching
+        self._fuzzy = {key: [strip_numbering(v) for v in vs if len(v) >= 4] for key, vs in self.entries.items()}
 
     def match(self, label: str, fuzzy: bool = True) -> Match | None:
         text = norm(label)
@@ -74,14 +76,16 @@ class LabelSet:
         core = strip_numbering(text)
         if len(core) < FUZZY_MIN_CHARS:
             return None
+        # ratios below FUZZY_THRESHOLD - FUZZY_MARGIN can neither win nor spoil a winner's margin
+        floor = FUZZY_THRESHOLD - FUZZY_MARGIN
         scored = []
-        for key, variants in self.entries.items():
-            ratio = max(SequenceMatcher(None, core, strip_numbering(v)).ratio() for v in variants if len(v) >= 4) if any(len(v) >= 4 for v in variants) else 0.0
+        for key, variants in self._fuzzy.items():
+            ratio = max((ratio_at_least(core, v, floor) for v in variants), default=0.0)
             scored.append((ratio, key))
         scored.sort(reverse=True)
         if scored and scored[0][0] >= FUZZY_THRESHOLD:
             runner_up = scored[1][0] if len(scored) > 1 else 0.0
-            if scored[0][0] - runner_up >= 0.08:
+            if scored[0][0] - runner_up >= FUZZY_MARGIN:
                 return Match(scored[0][1], round(scored[0][0], 3), "")
         return None
 
@@ -102,6 +106,7 @@ class LabelSet:
         return found
 
 
+@functools.lru_cache(maxsize=65536)
 def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text)
 

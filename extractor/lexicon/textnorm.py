@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from difflib import SequenceMatcher
 
 import regex
+from rapidfuzz.fuzz import ratio
 
 _SPACE = regex.compile(r"[\s\u3000\u00a0]+")
 _MARKUP = regex.compile(r"[*#|`>_]+")
@@ -47,6 +49,18 @@ def norm(text: str | None) -> str:
     out = out.translate(_QUOTES)
     out = _NUM_MARK.sub(r"\1.", out)
     return to_simplified(out)
+
+
+def ratio_at_least(a: str, b: str, floor: float) -> float:
+    """difflib's similarity ratio of `a` and `b` where it can reach `floor`, else 0.0.
+
+    rapidfuzz's Indel ratio (2·LCS / total length) is never below difflib's (difflib's matching
+    blocks are one common subsequence), so rapidfuzz rules out most pairs in C and difflib measures
+    only the rest: every score that matters is exactly the one difflib gave before.
+    """
+    if ratio(a, b, score_cutoff=max(floor * 100 - 1e-6, 0.0)) == 0 and floor > 0:
+        return 0.0
+    return SequenceMatcher(None, a, b).ratio()
 
 
 def clean(text: str | None) -> str:

@@ -7,6 +7,7 @@ to be repaired (stray characters before the digits).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ import regex
 BLANK_MARKERS = {"", "-", "—", "–", "——", "--", "－", "/", "／", "\\", "无", "無", "空", "不适用", "N/A", "NA", "n/a", "×", "x", "X"}
 UNITS = ("万元", "元", "件", "项", "条", "个", "次")
 _NUMBER = regex.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_SPACES = regex.compile(r"[\s\u3000]+")
+_DASHES = regex.compile(r"[-—–－_/]+")
 _JUNK_PREFIX = regex.compile(r"^[?？�\s·•]+")
 
 
@@ -33,10 +36,15 @@ class Value:
 
 def parse_value(raw: str | None) -> Value:
     """Read one printed cell. `number` is None when the text is not a value at all."""
-    text = "" if raw is None else str(raw)
+    return _parse_text("" if raw is None else str(raw))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_text(text: str) -> Value:
+    """parse_value of a string; cached, since the same cell texts recur in every report."""
     s = unicodedata.normalize("NFKC", text).strip()
-    s = regex.sub(r"[\s\u3000]+", "", s)
-    if s in BLANK_MARKERS or regex.fullmatch(r"[-—–－_/]+", s or "-"):
+    s = _SPACES.sub("", s)
+    if s in BLANK_MARKERS or _DASHES.fullmatch(s or "-"):
         return Value(0, text, blank=True)
     confidence = 1.0
     stripped = _JUNK_PREFIX.sub("", s)

@@ -8,13 +8,12 @@ were printed as loose text lines, and a 'table' that is really a text frame look
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 import regex
 
 from extractor.document import Document, Grid, Paragraph
 from extractor.lexicon.labels import sections, table_markers
-from extractor.lexicon.textnorm import norm
+from extractor.lexicon.textnorm import norm, ratio_at_least
 from extractor.lexicon.values import parse_value
 
 SECTION_ORDER = ["overview", "active", "requests", "review", "problems", "other"]
@@ -102,7 +101,7 @@ def _title_score(title: str, variants: list[str]) -> float:
         if title.startswith(variant) or (variant in title and len(title) - len(variant) <= 8):
             best = max(best, 0.9)  # a heading with its first words run on, or a year/agency prefix
         elif len(title) >= 4:
-            ratio = SequenceMatcher(None, title, variant).ratio()
+            ratio = ratio_at_least(title, variant, 0.8)
             if ratio >= 0.8:
                 best = max(best, ratio * 0.9)
     return best
