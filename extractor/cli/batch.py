@@ -16,7 +16,7 @@ def _fail(message: str) -> None:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--db", "db_path", default="reports.db", show_default=True, help="SQLite database to write.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True, help="Seconds per file.")
@@ -35,6 +35,20 @@ def _fail(message: str) -> None:
 )
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="TOML rules file (switch rules off, change tolerance or severity).")
 @click.option("--quiet", is_flag=True, help="No progress output, summary only.")
+@click.option(
+    "--cluster",
+    "cluster",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Parse on this Dask scheduler's workers (needs the cluster extra); --workers is then ignored.",
+)
+@click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="fsspec option for URL inputs, e.g. anon=true or endpoint_url=http://…; repeatable.",
+)
 def ingest(
     paths: tuple[str, ...],
     db_path: str,
@@ -45,32 +59,56 @@ def ingest(
     aliases: str | None,
     rules_path: str | None,
     quiet: bool,
+    cluster: str | None,
+    storage_options: tuple[str, ...],
 ) -> None:
-    """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal."""
+    """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal.
+
+    With --cluster, PATHS may also be fsspec URLs (s3://bucket/2024/, file:///shared/…), read by the workers.
+    """
+    import contextlib
+    import os
+
     from extractor.api import ConfiguredParse
     from extractor.checks import settings as rules_config
+    from extractor.store.cluster import ClusterError, DaskExecutor, is_url, parse_storage_options
     from extractor.store.database import StorageError
     from extractor.store.ingest import ingest as run
 
+    for path in paths:
+        if is_url(path):
+            if cluster is None:
+                _fail(f"{path}: URL inputs are read by cluster workers: add --cluster tcp://HOST:PORT")
+        elif not os.path.exists(path):
+            _fail(f"Path '{path}' does not exist.")
     extra = {}
     if rules_path:
         try:
             extra["parse_fn"] = ConfiguredParse(rules_config.load(rules_path))
         except rules_config.RulesConfigError as exc:
             _fail(str(exc))
+    executor: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if cluster is not None:
+        try:
+            options = parse_storage_options(storage_options)
+        except ValueError as exc:
+            _fail(str(exc))
+        executor = DaskExecutor(cluster, timeout=timeout, memory_mb=memory_mb, storage_options=options, **extra)
     try:
-        summary = run(
-            list(paths),
-            db_path,
-            workers=workers,
-            timeout=timeout,
-            memory_mb=memory_mb,
-            force=force,
-            aliases=aliases,
-            progress="none" if quiet else "auto",
-            **extra,
-        )
-    except StorageError as exc:
+        with executor as ex:
+            summary = run(
+                list(paths),
+                db_path,
+                workers=workers,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                force=force,
+                aliases=aliases,
+                progress="none" if quiet else "auto",
+                executor=ex,
+                **extra,
+            )
+    except (StorageError, ClusterError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("interrupted: files finished so far are stored; run the same command again to continue", err=True)

@@ -41,7 +41,7 @@ MAX_TASKS_PER_CHILD = 200
 MAX_ZIP_DEPTH = 3
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 # failures that depend on the moment (load, memory) rather than the file: retried on the next run
-TRANSIENT_PREFIXES = ("timeout", "worker crashed", "out of memory")
+TRANSIENT_PREFIXES = ("timeout", "worker crashed", "out of memory", "unreadable on the worker")
 
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "image (PNG)"),
@@ -62,11 +62,12 @@ _SKIP_MAGIC: tuple[tuple[bytes, str], ...] = (
 
 @dataclass
 class Source:
-    """One file to ingest: a path on disk, or a member of a zip archive (held as bytes)."""
+    """One file to ingest: a path on disk, a member of a zip archive (held as bytes), or an fsspec URL."""
 
-    display: str  # what the database records: the path, or 'archive.zip!member'
+    display: str  # what the database records: the path, the URL, or 'archive.zip!member'
     path: str | None = None
     data: bytes | None = None
+    url: str | None = None  # read by the cluster's workers (extractor.store.cluster), never by this process
     sha256: str = ""
     format: str = ""
 
