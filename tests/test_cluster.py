@@ -97,14 +97,15 @@ def test_hung_and_crashing_files_cost_only_themselves_on_the_cluster(tmp_path: P
     (folder / "hang.txt").write_bytes(b"HANG")
     (folder / "crash.txt").write_bytes(b"CRASH")
     start = time.monotonic()
-    summary = cluster_ingest(cluster, [str(folder)], tmp_path / "r.db", timeout=3, parse_fn=_hang_on_marker)
-    assert time.monotonic() - start < 90
+    # 10 s: enough for the real files on a loaded machine, far below the stand-in's 600 s hang
+    summary = cluster_ingest(cluster, [str(folder)], tmp_path / "r.db", timeout=10, parse_fn=_hang_on_marker)
+    assert time.monotonic() - start < 120
     failed = {Path(p).name: reason for p, reason in summary.failures}
-    assert failed["hang.txt"] == "timeout after 3 s"
+    assert failed["hang.txt"] == "timeout after 10 s"
     assert failed["crash.txt"].startswith("worker crashed (SIGSEGV")
     assert summary.ok == len(report_files())
     # both are transient: the next run tries them again (and the cluster is still serving)
-    again = cluster_ingest(cluster, [str(folder)], tmp_path / "r.db", timeout=3, parse_fn=_hang_on_marker)
+    again = cluster_ingest(cluster, [str(folder)], tmp_path / "r.db", timeout=10, parse_fn=_hang_on_marker)
     assert {Path(p).name for p, _ in again.failures} == {"hang.txt", "crash.txt"}
 
 
@@ -124,7 +125,7 @@ def test_killed_cluster_ingest_resumes_to_the_local_database(tmp_path: Path, clu
     folder = tmp_path / "in"
     folder.mkdir()
     docs = report_files()
-    n = 40
+    n = 30
     for i in range(n):
         variant(docs[i % len(docs)], folder / f"{i:03d}_{docs[i % len(docs)].name}", i)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
