@@ -24,7 +24,7 @@ from typing import Any
 
 import regex
 
-from extractor.document import Block, Document, Grid, Paragraph, ReadError
+from extractor.document import BBox, Block, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
 
@@ -180,7 +180,8 @@ def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     import numpy as np
 
     gray = to_gray(image)
-    gray = deskew(gray)
+    gray, matrix = deskew(gray)
+    to_points = _page_points(matrix, dpi)
     binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
     tables, lines = find_tables(binary, dpi)
     clean = gray.copy()
@@ -196,7 +197,7 @@ def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     items: list[tuple[float, Block]] = []
     for table in tables:
         _reread_cells(table, clean, ink, dpi)
-        grid = _to_grid(table, page_no)
+        grid = _to_grid(table, page_no, to_points)
         if grid is None:
             continue
         if is_text_frame(grid.rows):
@@ -206,13 +207,34 @@ def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
                     items.append((table.bbox[1] + i * 0.01, Paragraph(text=text.replace("\n", ""), page=page_no)))
             continue
         items.append((float(table.bbox[1]), grid))
-    items.extend(_paragraphs(outside, page_no))
+    items.extend(_paragraphs(outside, page_no, to_points))
     items.sort(key=lambda item: item[0])
     return [block for _, block in items]
 
 
+def _page_points(matrix, dpi: float) -> Callable[[tuple[float, float, float, float]], BBox]:
+    """Map a box in the deskewed image (pixels) back to the page as printed, in PDF points (72 per
+    inch at the render resolution): undo the rotation on its corners and take their bounds."""
+    import cv2
+    import numpy as np
+
+    inverse = cv2.invertAffineTransform(matrix) if matrix is not None else None
+    scale = 72.0 / dpi
+
+    def to_points(box: tuple[float, float, float, float]) -> BBox:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if inverse is not None:
+            corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ inverse.T
+            x0, y0 = corners.min(axis=0)
+            x1, y1 = corners.max(axis=0)
+        return (round(float(x0) * scale, 2), round(float(y0) * scale, 2), round(float(x1) * scale, 2), round(float(y1) * scale, 2))
+
+    return to_points
+
+
 def deskew(gray):
-    """Rotate the page so its text lines and ruling lines are horizontal (scans are often 0.5-2° off).
+    """Rotate the page so its text lines and ruling lines are horizontal (scans are often 0.5-2° off);
+    returns the rotated page and the rotation's affine matrix (None when nothing was turned).
 
     The angle is the one whose horizontal projection of ink is most peaked (lines of text and ruling
     lines collapse into sharp rows), searched coarse then fine on a downscaled copy."""
@@ -233,10 +255,10 @@ def deskew(gray):
     best = max(np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 1e-6, 0.25), key=score)
     best = max(np.arange(best - 0.25, best + 0.25 + 1e-6, 0.05), key=score)
     if abs(best) < 0.05:
-        return gray
+        return gray, None
     h, w = gray.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), float(best), 1.0)
-    return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_CUBIC, borderValue=255), matrix
 
 
 def find_tables(binary, dpi: float) -> tuple[list[TableBoxes], Any]:
@@ -592,9 +614,10 @@ def _clusters(values: list[float], tol: float) -> list[float]:
     return [sum(g) / len(g) for g in groups]
 
 
-def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
+def _to_grid(table: TableBoxes, page_no: int, to_points: Callable[[tuple[float, float, float, float]], BBox]) -> Grid | None:
     """Cell boxes → a Grid of slots: the distinct cell edges are the grid lines; a cell covering more
-    than one slot is a merged cell (text in its top-left slot, None in the rest)."""
+    than one slot is a merged cell (text in its top-left slot, None in the rest). Boxes go out in
+    page points (`to_points`), like a text PDF's."""
     cells = table.cells
     tol = max(4.0, min(min(c.x1 - c.x0 for c in cells), min(c.y1 - c.y0 for c in cells)) * 0.4, 8.0)
     xs = _clusters([float(c.x0) for c in cells] + [float(c.x1) for c in cells], tol)
@@ -610,6 +633,7 @@ def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
     taken = [[False] * n_cols for _ in range(n_rows)]
     spans: dict[tuple[int, int], tuple[int, int]] = {}
     confidence: dict[tuple[int, int], float] = {}
+    boxes: dict[tuple[int, int], BBox] = {}
     placed = []
     for cell in cells:
         c0, c1 = nearest(xs, cell.x0), nearest(xs, cell.x1)
@@ -624,6 +648,7 @@ def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
             continue
         text, conf = _cell_text(cell)
         rows[r0][c0] = text
+        boxes[(r0, c0)] = to_points((cell.x0, cell.y0, cell.x1, cell.y1))
         if conf is not None:
             confidence[(r0, c0)] = conf
         for r in range(r0, r1):
@@ -633,11 +658,10 @@ def _to_grid(table: TableBoxes, page_no: int) -> Grid | None:
                     rows[r][c] = None
         if (r1 - r0, c1 - c0) != (1, 1):
             spans[(r0, c0)] = (r1 - r0, c1 - c0)
-    bbox = tuple(float(v) for v in table.bbox)
-    return Grid(rows=rows, page=page_no, bbox=bbox, spans=spans, confidence=confidence)  # type: ignore[arg-type]
+    return Grid(rows=rows, page=page_no, bbox=to_points(table.bbox), spans=spans, confidence=confidence, cell_boxes=boxes)
 
 
-def _paragraphs(boxes: list[TextBox], page_no: int) -> list[tuple[float, Block]]:
+def _paragraphs(boxes: list[TextBox], page_no: int, to_points: Callable[[tuple[float, float, float, float]], BBox]) -> list[tuple[float, Block]]:
     lines = _join_lines(boxes)
     out: list[tuple[float, Block]] = []
     for i, line in enumerate(lines):
@@ -646,5 +670,5 @@ def _paragraphs(boxes: list[TextBox], page_no: int) -> list[tuple[float, Block]]
             continue
         top = min(b.y0 for b in line)
         bbox = (min(b.x0 for b in line), top, max(b.x1 for b in line), max(b.y1 for b in line))
-        out.append((top, Paragraph(text=text, page=page_no, bbox=bbox)))
+        out.append((top, Paragraph(text=text, page=page_no, bbox=to_points(bbox))))
     return out

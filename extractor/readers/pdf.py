@@ -13,7 +13,7 @@ import unicodedata
 
 import regex
 
-from extractor.document import Document, Grid, Paragraph, ReadError
+from extractor.document import BBox, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.labels import table_page_vocabulary
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
@@ -53,26 +53,45 @@ def _needs_tables(text: str) -> bool:
     return any(word in flat for word in table_page_vocabulary())
 
 
+Boxes = dict[tuple[int, int], BBox]
+
+
 def split_stacked_rows(rows: list[list[str | None]]) -> list[list[str | None]]:
+    """Undo rows merged for want of horizontal rules (see `split_stacked`)."""
+    return split_stacked(rows, {})[0]
+
+
+def split_stacked(rows: list[list[str | None]], boxes: Boxes) -> tuple[list[list[str | None]], Boxes]:
     """Undo rows merged for want of horizontal rules: when every value cell of a row holds the same
     number (k ≥ 2) of stacked numbers, the row is k rows. Labels are split too when the label cells
     have exactly k lines; otherwise the label goes on a row of its own and the k rows stay unlabelled
-    (the interpreter places unlabelled rows by the template's order, and only when they fit)."""
+    (the interpreter places unlabelled rows by the template's order, and only when they fit).
+    `boxes` are the cells' page boxes by (row, col); a stacked cell's box is cut into k equal bands."""
     out: list[list[str | None]] = []
-    for row in rows:
+    out_boxes: Boxes = {}
+
+    def emit(new_row: list[str | None], row_boxes: list[BBox | None]) -> None:
+        for c, box in enumerate(row_boxes):
+            if box is not None and new_row[c] is not None:
+                out_boxes[(len(out), c)] = box
+        out.append(new_row)
+
+    for r, row in enumerate(rows):
+        own = [boxes.get((r, c)) for c in range(len(row))]
         stacks = [(i, c.split("\n")) for i, c in enumerate(row) if c and is_value_like(c.split("\n")[0])]
         heights = {len(parts) for _, parts in stacks}
         if len(stacks) < 2 or len(heights) != 1 or (k := heights.pop()) < 2:
-            out.append(row)
+            emit(row, own)
             continue
         if not all(is_value_like(part) for _, parts in stacks for part in parts):
-            out.append(row)
+            emit(row, own)
             continue
         value_at = dict(stacks)
         labels = {i: (c or "").split("\n") for i, c in enumerate(row) if i not in value_at and c}
         split_labels = all(len(parts) == k for parts in labels.values())
         if labels and not split_labels:
-            out.append([c if i in labels else None for i, c in enumerate(row)])  # a label line, no values
+            emit([c if i in labels else None for i, c in enumerate(row)], own)  # a label line, no values
+        stacked = value_at.keys() | (labels.keys() if split_labels else set())
         for j in range(k):
             new: list[str | None] = []
             for i, cell in enumerate(row):
@@ -82,7 +101,27 @@ def split_stacked_rows(rows: list[list[str | None]]) -> list[list[str | None]]:
                     new.append(labels[i][j] if split_labels else "")
                 else:
                     new.append(cell)
-            out.append(new)
+            new_boxes = [_band(box, j, k) if i in stacked else None if i in labels else box for i, box in enumerate(own)]
+            emit(new, new_boxes)
+    return out, out_boxes
+
+
+def _band(box: BBox | None, j: int, k: int) -> BBox | None:
+    """The j-th of k equal horizontal bands of a box (line j of a cell holding k stacked lines)."""
+    if box is None:
+        return None
+    x0, top, x1, bottom = box
+    step = (bottom - top) / k
+    return (x0, top + j * step, x1, top + (j + 1) * step)
+
+
+def _table_boxes(table) -> Boxes:
+    """Each slot's box from pdfplumber's table rows (a merged cell's box on its top-left slot)."""
+    out: Boxes = {}
+    for r, row in enumerate(table.rows):
+        for c, box in enumerate(row.cells):
+            if box is not None:
+                out[(r, c)] = tuple(float(v) for v in box)  # type: ignore[assignment]
     return out
 
 
@@ -107,7 +146,8 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
                 if text:
                     items.append((table.bbox[1] + i * 0.01, Paragraph(text=text.replace("\n", ""), page=page_no)))
             continue
-        items.append((table.bbox[1], Grid(rows=split_stacked_rows([list(r) for r in rows]), page=page_no, bbox=table.bbox)))
+        grid_rows, boxes = split_stacked([list(r) for r in rows], _table_boxes(table))
+        items.append((table.bbox[1], Grid(rows=grid_rows, page=page_no, bbox=table.bbox, cell_boxes=boxes)))
     outside = page
     for bbox in bboxes:
         x0, top, x1, bottom = bbox
@@ -118,11 +158,12 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
             continue
     lines = outside.extract_text_lines(layout=False, strip=True, return_chars=True)
     lines = [line for i, line in enumerate(lines) if line["text"].strip() and not is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
-    aligned, rewritten = _aligned_rows(lines)
+    aligned, rewritten, aligned_boxes = _aligned_rows(lines)
     for i, line in enumerate(lines):
         bbox = (line["x0"], line["top"], line["x1"], line["bottom"])
         if i in aligned:
-            items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox)))
+            boxes = {(0, c): box for c, box in aligned_boxes[i].items()}
+            items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox, cell_boxes=boxes)))
         elif rewritten.get(i, line["text"]).strip():
             items.append((line["top"], Paragraph(text=rewritten.get(i, line["text"]).strip(), page=page_no, bbox=bbox)))
     items.sort(key=lambda item: item[0])
@@ -314,12 +355,13 @@ def _clusters(positions: list[float], gap: float = ALIGN_GAP) -> list[float]:
     return [sum(g) / len(g) for g in groups]
 
 
-def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, str]]:
+def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, str], dict[int, dict[int, BBox]]]:
     """Rows of a table printed without ruling lines: numbers aligned in columns over several lines.
 
     Returns, for each such line, its cells (label + one slot per column, '' where the line has no
     number under a column), so that a blank cell keeps its place instead of shifting the numbers left;
-    and the new text of lines whose stray numbers were moved into a neighbouring row.
+    the new text of lines whose stray numbers were moved into a neighbouring row; and, per such line,
+    the page box of each filled slot (the words' boxes).
     """
     tokenised = [_tokens(line.get("chars") or []) for line in lines]
     rewritten: dict[int, str] = {}
@@ -331,6 +373,7 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
         else:
             blocks.append([i])
     out: dict[int, list[str]] = {}
+    boxes: dict[int, dict[int, BBox]] = {}
     for block in blocks:
         if len(block) < 2:
             continue
@@ -352,12 +395,20 @@ def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, st
             n = _trailing_values(toks)
             label = " ".join(t[0] for t in toks[: len(toks) - n])
             slots = [""] * len(centres)
+            boxes[i] = {}
+            if n < len(toks):
+                boxes[i][0] = _word_box(toks[0][1], toks[len(toks) - n - 1][2], lines[i])
             for tok in toks[len(toks) - n :]:
                 k = min(range(len(centres)), key=lambda j: abs(centres[j] - edge(tok)))
                 slots[k] = tok[0]
+                boxes[i][1 + k] = _word_box(tok[1], tok[2], lines[i])
             out[i] = [label, *slots]
-        _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten)
-    return out, rewritten
+        _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten, boxes)
+    return out, rewritten, boxes
+
+
+def _word_box(x0: float, x1: float, line: dict) -> BBox:
+    return (float(x0), float(line["top"]), float(x1), float(line["bottom"]))
 
 
 def _centre(token: tuple[str, float, float]) -> float:
@@ -403,7 +454,7 @@ def _one_token_per_column(block, tokenised, centres, edge) -> bool:
     return True
 
 
-def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten) -> None:
+def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten, boxes) -> None:
     """Move numbers that pdfplumber put on the neighbouring line (a cell aligned a little higher or
     lower than the rest of its row) into the row's empty slot under the same column."""
     for i in block:
@@ -420,11 +471,12 @@ def _pull_stray_values(block, tokenised, lines, out, centres, edge, rewritten) -
             for tok in toks[len(toks) - n :]:
                 k = min(range(len(centres)), key=lambda c: abs(centres[c] - edge(tok)))
                 if abs(centres[k] - edge(tok)) <= ALIGN_GAP and out[i][1 + k] == "":
-                    moves.append((k, tok[0]))
+                    moves.append((k, tok))
             if len(moves) != n:
                 continue
-            for k, text in moves:
-                out[i][1 + k] = text
+            for k, tok in moves:
+                out[i][1 + k] = tok[0]
+                boxes[i][1 + k] = _word_box(tok[1], tok[2], lines[j])
             rewritten[j] = " ".join(t[0] for t in toks[: len(toks) - n])
 
 

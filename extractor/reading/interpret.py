@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import regex
 
+from extractor.document import BBox
 from extractor.lexicon.labels import (
     cell_catalogue,
     t2_columns,
@@ -44,6 +45,15 @@ class SplitRow:
     values: list[str]
     loose: bool  # values came from splitting a text line on spaces (blank cells are lost)
     value_slots: list[int] | None = None  # grid column of each value (grids only)
+    value_boxes: list[BBox | None] = field(default_factory=list)  # page box of each value (None: unknown)
+
+    def __post_init__(self) -> None:
+        if len(self.value_boxes) != len(self.values):
+            self.value_boxes = [None] * len(self.values)
+
+    def keep(self, values: list[str], boxes: list[BBox | None]) -> None:
+        """Replace the values (trimmed or reordered) together with their boxes."""
+        self.values, self.value_boxes = values, boxes
 
 
 @dataclass
@@ -80,17 +90,28 @@ def split_row(row: Row) -> SplitRow:
             last_label = i
     label = " ".join(c for c in cells[: last_label + 1] if c)
     slots = row.slots[last_label + 1 :] if row.slots else None
-    return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False, value_slots=slots)
+    boxes = list(row.boxes[last_label + 1 :]) if row.boxes else []
+    return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False, value_slots=slots, value_boxes=boxes)
+
+
+def _trim_span(values: list[str], width: int) -> slice:
+    """Drop blank cells at the ends (trailing first) while there are more cells than the table has
+    columns; a slice, so that the values' boxes are cut the same way."""
+    start, end = 0, len(values)
+    while end - start > width and not values[end - 1].strip():
+        end -= 1
+    while end - start > width and not values[start].strip():
+        start += 1
+    return slice(start, end)
 
 
 def _trim(values: list[str], width: int) -> list[str]:
-    """Drop blank cells at the ends (trailing first) while there are more cells than the table has columns."""
-    out = list(values)
-    while len(out) > width and out and not out[-1].strip():
-        out.pop()
-    while len(out) > width and out and not out[0].strip():
-        out.pop(0)
-    return out
+    return values[_trim_span(values, width)]
+
+
+def _trimmed(split: SplitRow, width: int) -> tuple[list[str], list[BBox | None]]:
+    span = _trim_span(split.values, width)
+    return split.values[span], split.value_boxes[span]
 
 
 def _ocr_confidence(row: Row, raw: str) -> float | None:
@@ -102,7 +123,7 @@ def _ocr_confidence(row: Row, raw: str) -> float | None:
     return min(found) if found else None
 
 
-def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0) -> Cell:
+def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0, box: BBox | None = None) -> Cell:
     value = parse_value(raw)
     ocr = _ocr_confidence(row, raw)
     if ocr is not None:
@@ -114,6 +135,7 @@ def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0) ->
         page=row.page,
         confidence=round(min(confidence, value.confidence) if value.ok else 0.0, 3),
         label=clean(label),
+        bbox=box,
     )
 
 
@@ -180,7 +202,7 @@ def interpret_t2(rows: list[Row]) -> TableResult:
         confidence = min(confidence, score)
         if columns is None:
             continue
-        values = _trim(split.values, len(columns))
+        values, boxes = _trimmed(split, len(columns))
         if len(values) < len(columns):
             confidence = min(confidence, 0.5)
             result.findings.append(
@@ -193,12 +215,12 @@ def interpret_t2(rows: list[Row]) -> TableResult:
                     page=split.row.page,
                 )
             )
-        for col, raw in zip(columns, values, strict=False):
+        for col, raw, box in zip(columns, values, boxes, strict=False):
             code = f"t2.{key}.{col}"
             if code in done or code not in catalogue:
                 continue
             done.add(code)
-            result.cells.append(_cell(code, raw, split.row, split.label, confidence))
+            result.cells.append(_cell(code, raw, split.row, split.label, confidence, box))
     if result.cells and _all_blank(result.cells):
         result.empty = True
     return result
@@ -237,7 +259,7 @@ def _t3_header_columns(rows: list[Row]) -> dict[int | None, dict[int, str]]:
     return by_grid
 
 
-def _by_header(split: SplitRow, header: dict[int, str]) -> list[str] | None:
+def _by_header(split: SplitRow, header: dict[int, str]) -> tuple[list[str], list[BBox | None]] | None:
     """The 7 values of a row placed by its grid's header, when the header names all 7 columns and
     the row is not in the standard layout (an extra 小计 column, columns in another order)."""
     order = vocabulary()["t3"]["columns"]
@@ -248,7 +270,8 @@ def _by_header(split: SplitRow, header: dict[int, str]) -> list[str] | None:
         return None  # the standard layout: position is enough
     slot_of = {col: slot for slot, col in header.items() if col in order}
     values = dict(zip(split.value_slots, split.values, strict=True))
-    return [values.get(slot_of[col], "") for col in order]
+    boxes = dict(zip(split.value_slots, split.value_boxes, strict=True))
+    return [values.get(slot_of[col], "") for col in order], [boxes.get(slot_of[col]) for col in order]
 
 
 def _t3_value_rows(rows: list[Row], findings: list[Finding]) -> list[tuple[SplitRow, str | None, float]]:
@@ -259,10 +282,10 @@ def _t3_value_rows(rows: list[Row], findings: list[Finding]) -> list[tuple[Split
     for row in rows:
         split = split_row(row)
         placed = _by_header(split, headers[row.grid]) if row.grid in headers else None
-        values = placed if placed is not None else _trim(split.values, T3_WIDTH)
+        values, boxes = placed if placed is not None else _trimmed(split, T3_WIDTH)
         if len(values) < T3_WIDTH - 1:
             continue
-        split.values = values
+        split.keep(values, boxes)
         code, score = None, 0.0
         if split.label and not _is_subtotal(split.label):
             match = t3_rows().match(split.label)
@@ -381,7 +404,7 @@ def interpret_t3(rows: list[Row], template_hint: str | None = None) -> TableResu
         label = split.label or t3_row_label(code)
         for i, col in enumerate(columns):
             if i < len(values):
-                result.cells.append(_cell(f"t3.{code}.{col}", values[i], split.row, label, confidence))
+                result.cells.append(_cell(f"t3.{code}.{col}", values[i], split.row, label, confidence, split.value_boxes[i]))
             else:
                 result.cells.append(Cell(f"t3.{code}.{col}", None, "", split.row.page, 0.0, clean(label)))
     if result.cells and _all_blank(result.cells):
@@ -476,20 +499,20 @@ def interpret_t4(rows: list[Row]) -> TableResult:
     result = TableResult("t4")
     vocab = vocabulary()["t4"]
     codes = [f"t4.{g}.{c}" for g in vocab["groups"] for c in vocab["columns"]]
-    runs: list[tuple[str, SplitRow]] = []
+    runs: list[tuple[str, BBox | None, SplitRow]] = []
     for row in rows:
         split = split_row(row)
         label = norm(split.label)
         if len(split.values) < 3 or len(label) > 12:
             continue
-        for raw in split.values:
-            runs.append((raw, split))
+        for raw, box in zip(split.values, split.value_boxes, strict=True):
+            runs.append((raw, box, split))
     if not runs:
         return result
-    exact = [s for s in {id(s): s for _, s in runs}.values() if len(_trim(s.values, T4_WIDTH)) == T4_WIDTH]
+    exact = [s for s in {id(s): s for _, _, s in runs}.values() if len(_trim(s.values, T4_WIDTH)) == T4_WIDTH]
     confidence = 1.0
     if exact:
-        values = [(raw, exact[0]) for raw in _trim(exact[0].values, T4_WIDTH)]
+        values = [(raw, box, exact[0]) for raw, box in zip(*_trimmed(exact[0], T4_WIDTH), strict=True)]
     else:
         values = runs[:T4_WIDTH]
         if len(runs) != T4_WIDTH:
@@ -501,11 +524,11 @@ def interpret_t4(rows: list[Row]) -> TableResult:
                     message=f"表四读到 {len(runs)} 个数值（应为 15 个），按固定顺序对应，请核对",
                     codes=codes[len(runs) :] if len(runs) < T4_WIDTH else codes,
                     section="review",
-                    page=runs[0][1].row.page,
+                    page=runs[0][2].row.page,
                 )
             )
-    for code, (raw, split) in zip(codes, values, strict=False):
-        result.cells.append(_cell(code, raw, split.row, "", confidence))
+    for code, (raw, box, split) in zip(codes, values, strict=False):
+        result.cells.append(_cell(code, raw, split.row, "", confidence, box))
     if _all_blank(result.cells):
         result.empty = True
     return result

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from extractor.document import Document, Grid, Paragraph
+from extractor.document import BBox, Document, Grid, Paragraph
 from extractor.lexicon.labels import sections, table_markers
 from extractor.lexicon.textnorm import norm, ratio_at_least
 from extractor.lexicon.values import parse_value
@@ -34,6 +34,7 @@ class Row:
     grid: int | None = None  # index of the Grid block, None for a paragraph
     slots: list[int] | None = None  # grid column of each cell (None for a paragraph)
     confidence: list[float | None] | None = None  # OCR confidence of each cell (None: not OCR'd)
+    boxes: list[BBox | None] | None = None  # each cell's box on `page` (None: the reader has no geometry)
 
     @property
     def text(self) -> str:
@@ -87,8 +88,17 @@ def flatten(doc: Document) -> list[Row]:
                 if not any(cells) and len(cells) <= 1:
                     continue  # an empty spacer row (a row of several empty cells is a blank table row)
                 confidence = [block.confidence.get((r, c)) for c, _ in filled] if block.confidence else None
+                boxes = [block.cell_boxes.get((r, c)) for c, _ in filled] if block.cell_boxes else None
                 rows.append(
-                    Row(cells=cells, page=block.page_of_row(r), index=len(rows), grid=block_index, slots=[c for c, _ in filled], confidence=confidence)
+                    Row(
+                        cells=cells,
+                        page=block.page_of_row(r),
+                        index=len(rows),
+                        grid=block_index,
+                        slots=[c for c, _ in filled],
+                        confidence=confidence,
+                        boxes=boxes,
+                    )
                 )
     return rows
 
