@@ -96,12 +96,15 @@ def _structure_findings(layout: Layout, tables: dict[str, TableResult]) -> list[
             continue
         findings.extend(result.findings)
         if result.empty:
-            # a blank table is read as zeros (e.g. no review cases), but a report with every table blank was not filled in
+            # a blank table is read as zeros, but a report with every table blank was not filled in; a blank
+            # 表四 alone is the usual way to say there were no review or court cases
+            severity = "error" if all_blank else "info" if key == "t4" else "warning"
             findings.append(
                 Finding(
                     rule="structure.empty_table",
-                    severity="error" if all_blank else "warning",
-                    message=f"{name}（{title}）所有数值单元格均为空" + ("：报告未填写统计表" if all_blank else "，按 0 计；请确认是否漏填"),
+                    severity=severity,
+                    message=f"{name}（{title}）所有数值单元格均为空"
+                    + ("：报告未填写统计表" if all_blank else "，按 0 计（无复议、诉讼案件时常整表留空）" if key == "t4" else "，按 0 计；请确认是否漏填"),
                     codes=[c.code for c in result.cells],
                     section=section,
                     page=result.cells[0].page,

@@ -39,6 +39,9 @@ class Statement:
     text: str  # the words around the number (normalised)
     page: int | None = None
     section: str | None = None
+    # whose numbers the sentence states, when the words say so (lexicon [narrative_scope]): part,
+    # on_behalf, aggregate, area, own, includes_carried_in; '' for the agency's own whole figures
+    scope: str = ""
 
 
 @dataclass

@@ -7,7 +7,10 @@ errors. The exit status makes it usable as a test and in CI.
 
 Usage:
   python scripts/evaluate.py fixtures/corpus fixtures/real [--json OUT]
-         [--min-cell-accuracy 1.0] [--min-recall 1.0] [--max-unexpected-errors 0]
+         [--min-cell-accuracy 1.0] [--min-recall 1.0] [--max-unexpected-errors 0] [--max-false-alarms N]
+
+A false alarm is an error or a warning that matches no expected finding of its document (optional
+ones included): what a supervisor would have to dismiss by hand. Info findings are notes, not alarms.
 """
 
 from __future__ import annotations
@@ -194,6 +197,7 @@ class DocResult:
     produced_errors: int = 0
     matched_errors: int = 0
     unexpected: list[dict[str, Any]] = field(default_factory=list)
+    false_alarms: list[dict[str, Any]] = field(default_factory=list)  # errors and warnings matching nothing expected
     missed_findings: list[dict[str, Any]] = field(default_factory=list)
     misses: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
@@ -234,10 +238,13 @@ def score_findings(res: DocResult, expected: list[dict[str, Any]], produced: lis
         else:
             res.missed_findings.append(e)
     for p in produced:
+        matched = any(finding_matches(e, p) for e in allowed)
+        if p.get("severity") in ("error", "warning") and not matched:
+            res.false_alarms.append(p)
         if p.get("severity") != "error":
             continue
         res.produced_errors += 1
-        if any(finding_matches(e, p) for e in allowed):
+        if matched:
             res.matched_errors += 1
         else:
             res.unexpected.append(p)
@@ -319,14 +326,17 @@ def run_cross(groups: dict[tuple[str, str], list[tuple[DocResult, Any, list[dict
             else:
                 res.missed_findings.append(e)
         for p in produced:
+            matched = any(finding_matches(e, p) for _, e in expected_all)
+            if p.get("severity") in ("error", "warning") and not matched:
+                pseudo.false_alarms.append(p)
             if p.get("severity") != "error":
                 continue
             pseudo.produced_errors += 1
-            if any(finding_matches(e, p) for _, e in expected_all):
+            if matched:
                 pseudo.matched_errors += 1
             else:
                 pseudo.unexpected.append(p)
-        if pseudo.produced_errors or pseudo.error:
+        if pseudo.produced_errors or pseudo.false_alarms or pseudo.error:
             extra.append(pseudo)
     return extra
 
@@ -361,6 +371,7 @@ def summarise(rs: list[DocResult]) -> dict[str, Any]:
         "produced_errors": errors,
         "precision": matched / errors if errors else 1.0,
         "unexpected_errors": sum(len(r.unexpected) for r in rs),
+        "false_alarms": sum(len(r.false_alarms) for r in rs),
         "seconds_per_page": secs / pages if pages else 0.0,
     }
 
@@ -374,13 +385,14 @@ def group_by(rs: list[DocResult], key: str) -> dict[str, dict[str, Any]]:
 
 def table(title: str, rows: dict[str, dict[str, Any]]) -> str:
     head = f"{title:<22} {'docs':>5} {'fail':>4} {'cells':>7} {'acc%':>7} {'rowmiss':>7} {'recall':>9} " \
-           f"{'prec%':>6} {'unexp':>5} {'skip':>4} {'s/page':>7}"
+           f"{'prec%':>6} {'unexp':>5} {'false':>5} {'skip':>4} {'s/page':>7}"
     lines = [head, "-" * len(head)]
     for name, s in rows.items():
         lines.append(f"{name[:22]:<22} {s['documents']:>5} {s['failed']:>4} {s['cells']:>7} "
                      f"{100 * s['cell_accuracy']:>7.2f} {s['rows_missed']:>7} "
                      f"{s['recalled']:>4}/{s['expected_findings']:<4} {100 * s['precision']:>6.1f} "
-                     f"{s['unexpected_errors']:>5} {s['skipped_findings']:>4} {s['seconds_per_page']:>7.3f}")
+                     f"{s['unexpected_errors']:>5} {s['false_alarms']:>5} {s['skipped_findings']:>4} "
+                     f"{s['seconds_per_page']:>7.3f}")
     return "\n".join(lines)
 
 
@@ -398,6 +410,9 @@ def print_misses(rs: list[DocResult], limit: int) -> None:
                          f"{(e.get('codes') or [])[:3]}: {e.get('about', '')}")
         for u in r.unexpected:
             items.append(f"  unexpected error {u.get('rule')}: {u.get('message', '')} {(u.get('codes') or [])[:3]}")
+        for u in r.false_alarms:
+            if u.get("severity") == "warning":
+                items.append(f"  false alarm (warning) {u.get('rule')}: {u.get('message', '')} {(u.get('codes') or [])[:3]}")
         if not items:
             continue
         if shown >= limit:
@@ -416,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-cell-accuracy", type=float, default=1.0)
     ap.add_argument("--min-recall", type=float, default=1.0)
     ap.add_argument("--max-unexpected-errors", type=int, default=0)
+    ap.add_argument("--max-false-alarms", type=int, default=None,
+                    help="fail when more errors and warnings than this match no expected finding")
     ap.add_argument("--show", type=int, default=200, help="how many misses to print")
     args = ap.parse_args(argv)
 
@@ -444,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"finding recall {overall['recall']:.4f} < {args.min_recall}")
     if overall["unexpected_errors"] > args.max_unexpected_errors:
         failures.append(f"{overall['unexpected_errors']} unexpected errors > {args.max_unexpected_errors}")
+    if args.max_false_alarms is not None and overall["false_alarms"] > args.max_false_alarms:
+        failures.append(f"{overall['false_alarms']} false alarms > {args.max_false_alarms}")
     if failures:
         print_misses(results, args.show)
         print("\nFAILED: " + "; ".join(failures))
@@ -453,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         payload = {
             "overall": overall, "groups": groups, "passed": not failures, "failures": failures,
             "thresholds": {"min_cell_accuracy": args.min_cell_accuracy, "min_recall": args.min_recall,
-                           "max_unexpected_errors": args.max_unexpected_errors},
+                           "max_unexpected_errors": args.max_unexpected_errors,
+                           "max_false_alarms": args.max_false_alarms},
             "cross_report": cross is not None,
             "documents": [dataclasses.asdict(r) for r in results],
         }

@@ -192,12 +192,17 @@ def test_blank_total_gives_a_left_blank_warning_not_an_error(tmp_path):
 
 
 def test_one_blank_table_is_zeros_with_a_warning(tmp_path):
+    """A blank 表二 may be a table left unfilled (warning); a blank 表四 is how most agencies say they had
+    no review or court cases (info: not an alarm)."""
     values = consistent_values("2021")
     printed = {k: ("" if k.startswith("t4.") else v) for k, v in values.items()}
     report = parse(build_2021_docx(tmp_path / "r.docx", printed))
     assert all(report.values()[k] == 0 for k in values if k.startswith("t4."))
-    assert [(f.section, f.severity) for f in _fired(report, "structure.empty_table")] == [("review", "warning")]
+    assert [(f.section, f.severity) for f in _fired(report, "structure.empty_table")] == [("review", "info")]
     assert errors(report) == []
+    printed = {k: ("" if k.startswith("t2.") else v) for k, v in values.items()}
+    report = parse(build_2021_docx(tmp_path / "r2.docx", printed))
+    assert [(f.section, f.severity) for f in _fired(report, "structure.empty_table")] == [("active", "warning")]
 
 
 def test_missing_section_and_missing_row(tmp_path):

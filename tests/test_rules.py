@@ -51,10 +51,18 @@ def seed():
 # narrative arithmetic
 
 
-def test_percentage_that_does_not_follow_from_its_counts_is_a_warning(seed):
+def test_a_rounded_percentage_is_a_note_not_a_warning(seed):
+    """'网办率达到80%' for 99942 / 126036 = 79.3 %: a figure rounded to tens (the issue's example)."""
     [finding] = rules_of(seed, "narrative.percentage")
-    assert finding.severity == "warning"
+    assert finding.severity == "info" and "约数" in finding.message
     assert "99942 / 126036 = 79.3%" in finding.message and finding.actual == 80 and finding.expected == 79.3
+
+
+def test_percentage_that_does_not_follow_from_its_counts_is_a_warning(tmp_path):
+    path = sound_2021(tmp_path)
+    set_paragraph(path, "2022年，本区", "2022年，办理政务服务事项126036件，线上办件99942件，网办率达到81%。")
+    [finding] = rules_of(parse(path), "narrative.percentage")
+    assert finding.severity == "warning" and "99942 / 126036 = 79.3%" in finding.message
 
 
 def test_percentage_that_follows_from_its_counts_is_silent(tmp_path):

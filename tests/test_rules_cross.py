@@ -7,7 +7,7 @@ import copy
 from builders import REAL, build_2021_docx, consistent_values
 
 from extractor import parse
-from extractor.checks.cross import cross_report
+from extractor.checks.cross import cross_report, explained_by_history
 from extractor.reading.sentences import sentence_key
 from extractor.report import Sentence
 
@@ -42,6 +42,32 @@ def test_year_on_year_jump_is_info(tmp_path):
     cur = report_2021(tmp_path, "b.docx", "某某市某某区人民政府2023年政府信息公开工作年度报告", **{"t2.penalty.decisions": 560})
     [finding] = of(cross_report([prev, cur]), "cross_year.jump")
     assert finding.severity == "info" and finding.codes == ["t2.penalty.decisions"] and (finding.expected, finding.actual) == (56, 560)
+
+
+def test_a_jump_back_to_the_agency_s_usual_level_is_not_reported(tmp_path):
+    """560 → 56 → 560: the odd year is the middle one (reported against 2021), not 2023's return."""
+    title = "某某市某某区人民政府{}年政府信息公开工作年度报告"
+    reports = [
+        report_2021(tmp_path, "a.docx", title.format(2021), **{"t2.penalty.decisions": 560}),
+        report_2021(tmp_path, "b.docx", title.format(2022)),
+        report_2021(tmp_path, "c.docx", title.format(2023), **{"t2.penalty.decisions": 560}),
+    ]
+    jumps = of(cross_report(reports), "cross_year.jump")
+    assert [(f.year, f.other_year) for f in jumps] == [(2022, 2021)]
+
+
+def test_a_fee_in_line_with_the_agency_s_other_years_is_explained(tmp_path):
+    """t2.fee_unit guesses 元 for 元 when a department's fee is ≥ 10000 万元; the same agency printing
+    the same order of magnitude every year is a large collector, not a unit slip."""
+    title = "某某市某某区财政局{}年政府信息公开工作年度报告"
+    fees = {2021: "25100", 2022: "251000"}
+    reports = [report_2021(tmp_path, f"{y}.docx", title.format(y), **{"t2.fees.amount": fee}) for y, fee in fees.items()]
+    assert [f.severity for r in reports for f in of(r.findings, "t2.fee_unit")] == ["warning", "warning"]
+    assert explained_by_history(reports) == []  # ×10 apart: neither explains the other
+    reports.append(report_2021(tmp_path, "2023.docx", title.format(2023), **{"t2.fees.amount": "240000"}))
+    notes = explained_by_history(reports)
+    assert sorted(n.sha256 for n in notes) == sorted(r.sha256 for r in reports[1:])
+    assert all(n.rule == "t2.fee_unit" and "2023年 240000" in n.note or "2022年 251000" in n.note for n in notes)
 
 
 def test_real_series_has_no_jump_within_one_format():

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import regex
+
 from extractor.lexicon.labels import cell_catalogue, vocabulary
 from extractor.report import Cell, Finding
 
@@ -126,8 +128,26 @@ def section_of(code: str) -> str:
 
 
 def describe_group(codes: list[str]) -> str:
-    row = cell_catalogue().get(codes[0], {})
-    return f"表三「{row.get('group', '')}」各项之和"
+    """Readable name of a sum of cells: 表三「（三）不予公开」各项之和, 表三「（一）予以公开」与「（二）部分公开」之和."""
+    catalogue = cell_catalogue()
+    rows = [catalogue.get(code, {}) for code in codes]
+    table = {"t2": "表二", "t3": "表三", "t4": "表四"}.get(rows[0].get("table", ""), "")
+    parts: list[str] = []
+    for row in rows:
+        group = row.get("group", "")
+        subgroup = group.startswith("（") or row.get("table") == "t4"
+        members = [r for r in rows if r.get("group") == group]
+        label = group if subgroup and (len(members) > 1 or not row.get("row")) else _short(row.get("row") or group)
+        if label not in parts:
+            parts.append(label)
+    if len(parts) == 1:
+        return f"{table}「{parts[0]}」各项之和"
+    return table + "与".join(f"「{p}」" for p in parts) + "之和"
+
+
+def _short(label: str) -> str:
+    """'（二）部分公开（区分处理的，只计这一情形，不计其他情形）' → '（二）部分公开'."""
+    return regex.sub(r"（[^（）]{6,}）$", "", label)
 
 
 def describe_cell(code: str) -> str:
@@ -138,5 +158,5 @@ def describe_cell(code: str) -> str:
     table = {"t2": "表二", "t3": "表三", "t4": "表四"}[row["table"]]
     if row["table"] == "t4":
         return f"{table}「{row['group']}」{row['column']}"
-    label = row["row"] if row["row"] and not row["row"].startswith("（六）其他处理 —") else row["group"]
+    label = row["row"] or row["group"]
     return f"{table}「{label}」{row['column']}"

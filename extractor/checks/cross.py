@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import regex
 
 from extractor.lexicon.agency import agency_key as _default_key
+from extractor.lexicon.agency import agency_level
 from extractor.report import Finding, Report
 
 T3_COLUMNS = ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")
@@ -120,10 +121,11 @@ def agency_findings(key: str, reports: list[Report], boilerplate: set[str] | fro
         for prev in by_year.get(year - 1, []):
             for cur in same:
                 pv, cv = values[id(prev)], values[id(cur)]
+                others = [values[id(r)] for r in reports if r.year not in (prev.year, cur.year) and r.template == cur.template]
                 out.extend(_carry_over(key, prev, cur, pv, cv))
                 out.extend(_in_force(key, prev, cur, pv, cv))
                 out.extend(_identical_to_last_year(key, prev, cur, tables[id(prev)], tables[id(cur)]))
-                out.extend(_jumps(key, prev, cur, pv, cv))
+                out.extend(_jumps(key, prev, cur, pv, cv, others))
                 out.extend(_reused_text(key, prev, cur, boilerplate))
     return out
 
@@ -301,7 +303,13 @@ CROSS_RULES: list[CrossRule] = [
 ]
 
 
-def _jumps(key: str, prev: Report, cur: Report, pv: dict, cv: dict) -> list[CrossFinding]:
+def in_line(value: float, history: Iterable[float | None], factor: float = JUMP_FACTOR) -> bool:
+    """Whether a figure is within ×factor of one of the agency's figures of other years: then it is
+    ordinary for that agency, whatever its neighbour year says."""
+    return any(isinstance(h, int | float) and h > 0 and 1 / factor <= value / h <= factor for h in history)
+
+
+def _jumps(key: str, prev: Report, cur: Report, pv: dict, cv: dict, others: list[dict] | None = None) -> list[CrossFinding]:
     if prev.template != cur.template:
         return []  # the 2019 表二 columns were often misread (t2.decisions_as_sum): no comparison across formats
     out = []
@@ -312,6 +320,8 @@ def _jumps(key: str, prev: Report, cur: Report, pv: dict, cv: dict) -> list[Cros
         ratio = b / a
         if 1 / JUMP_FACTOR <= ratio <= JUMP_FACTOR:
             continue
+        if in_line(b, (o.get(code) for o in others or [])):
+            continue  # back to its usual level: the odd year is the previous one, reported against its own neighbour
         out.append(
             CrossFinding(
                 rule="cross_year.jump",
@@ -413,8 +423,8 @@ def identical_text_across_agencies(keyed: list[tuple[str, Report]]) -> list[Cros
 
 
 def _kind(rep: Report) -> str:
-    name = rep.agency or ""
-    return "government" if name.endswith("人民政府") else "department"
+    """Peer group of a report: area governments (人民政府, 管委会, 实验区 …) or departments."""
+    return "government" if agency_level(rep.agency) == "area" else "department"
 
 
 def peer_outliers(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
@@ -541,3 +551,45 @@ def _area_of(rep: Report) -> str | None:
 
 def _areas(keyed: list[tuple[str, Report]]) -> set[str]:
     return {a for _, r in keyed if _kind(r) == "government" and (a := _area_of(r))}
+
+
+# --------------------------------------------------------------------------------------------------
+# plausibility guesses weighed by the agency's other years
+
+HISTORY_RULES = {"t2.fee_unit": "t2.fees.amount"}  # a guess about one figure → that figure
+
+
+@dataclass(frozen=True)
+class HistoryNote:
+    """A plausibility finding of one report (rule, cells) that the agency's own other years explain."""
+
+    sha256: str
+    rule: str
+    codes: tuple[str, ...]
+    note: str
+
+
+def explained_by_history(reports: Iterable[Report], agency_key: KeyFn | None = None) -> list[HistoryNote]:
+    """Plausibility warnings (a fee that 'looks like 元, not 万元') whose figure is in line with the same
+    agency's figures of other years: an agency whose fees are 24252 万元 every year is a large
+    collector, not one that wrote 元. The caller (ingest, the audit) turns these into notes."""
+    key_of = agency_key or (lambda r: _default_key(r.agency))
+    groups: dict[str, list[Report]] = defaultdict(list)
+    for rep in reports:
+        key = key_of(rep)
+        if key and rep.year is not None:
+            groups[key].append(rep)
+    out: list[HistoryNote] = []
+    for members in groups.values():
+        for rep in members:
+            for finding in rep.findings:
+                code = HISTORY_RULES.get(finding.rule)
+                if code is None or finding.severity not in ("error", "warning"):
+                    continue
+                value = rep.values().get(code)
+                years = [(r.year, r.values().get(code)) for r in members if r.year != rep.year]
+                if not isinstance(value, int | float) or not in_line(value, (v for _, v in years), 2.0):
+                    continue
+                seen = "、".join(f"{y}年 {_num(v)}" for y, v in sorted(years) if isinstance(v, int | float) and v > 0)
+                out.append(HistoryNote(rep.sha256, finding.rule, tuple(finding.codes), f"与本机构其他年度相当（{seen}），不作为警告"))
+    return out

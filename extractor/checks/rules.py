@@ -64,7 +64,7 @@ RULES: list[Rule] = [
     # produced while the document is read (extractor/api.py, extractor/interpret.py)
     Rule("structure.missing_section", "error", "结构", "六个部分都应出现", _reported_elsewhere, source="parser", skipped="2019 年以前的报告"),
     Rule("structure.missing_table", "error", "结构", "表二、表三、表四都应出现", _reported_elsewhere, source="parser", skipped="所在部分缺失（随缺失部分一并报告）"),
-    Rule("structure.empty_table", "error", "结构", "统计表数值单元格全部留空：全部表格都空为 error，单个表为 warning", _reported_elsewhere, source="parser", levels=("warning",)),
+    Rule("structure.empty_table", "error", "结构", "统计表数值单元格全部留空：全部表格都空为 error，单个表为 warning（表四为 info：无复议、诉讼案件时常整表留空）", _reported_elsewhere, source="parser", levels=("warning", "info")),
     Rule("structure.missing_rows", "error", "结构", "表三应印出格式规定的全部行", _reported_elsewhere, source="parser"),
     Rule("structure.incomplete_row", "warning", "结构", "一行的数值少于栏数", _reported_elsewhere, source="parser"),
     Rule("structure.duplicate_row", "warning", "结构", "同一行印出两次", _reported_elsewhere, source="parser"),

@@ -22,6 +22,7 @@ from extractor.checks.base import (
     is_blank,
     section_of,
 )
+from extractor.lexicon.agency import agency_level
 from extractor.lexicon.labels import t3_row_label, vocabulary
 from extractor.lexicon.textnorm import norm
 from extractor.report import Cell, Finding, Report
@@ -195,8 +196,9 @@ def check_t2_fee_unit(report: Report) -> Iterable[Finding]:
         why = f"金额 {fmt_number(cell.value)} 万元即 {cell.value / 10000:g} 亿元，疑以元填报"
     else:
         return
-    # a people's government reports the fees of its whole area: a large 万元 figure is plausible there
-    aggregate = report.agency is None or report.agency.endswith("人民政府")
+    # an area government (人民政府, 管委会, 实验区 …) reports the fees of its whole area: a large 万元
+    # figure is plausible there
+    aggregate = agency_level(report.agency) in (None, "area")
     yield Finding(
         rule="t2.fee_unit",
         severity="info" if aggregate and "元" not in raw else "warning",

@@ -32,9 +32,37 @@ def vocabulary() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def cell_catalogue() -> dict[str, dict[str, str]]:
-    """cells.csv as code -> row dict (table, template, group, row, column, unit)."""
+    """cells.csv as code -> row dict (table, template, group, row, column, unit, note).
+
+    The spec's file mixes notes for developers into the readable fields ('（六）其他处理 — the whole
+    row; …', unit 'as printed (often 万元)'); they move to `note` here, so every label a person reads
+    comes out Chinese."""
     with resources.files("extractor.lexicon.data").joinpath("cells.csv").open(encoding="utf-8") as fh:
-        return {row["code"]: row for row in csv.DictReader(fh)}
+        rows = {row["code"]: row for row in csv.DictReader(fh)}
+    for row in rows.values():
+        notes = []
+        for key in ("group", "row", "column", "unit"):
+            label, note = _split_note(row[key])
+            row[key] = label
+            if note:
+                notes.append(note)
+        row["note"] = "; ".join(notes)
+    return rows
+
+
+_NOTE = regex.compile(r"\s+—\s+(?P<note>.*[A-Za-z].*)$")
+_ENGLISH = regex.compile(r"^[^\p{Han}]*[A-Za-z]{3}")
+
+
+def _split_note(text: str) -> tuple[str, str]:
+    """'（六）其他处理 — the whole row…' → ('（六）其他处理', 'the whole row…'); a field that is a note
+    only ('as printed (often 万元)') → ('', the note)."""
+    m = _NOTE.search(text)
+    if m:
+        return text[: m.start()], m.group("note")
+    if _ENGLISH.search(text):
+        return "", text
+    return text, ""
 
 
 @functools.lru_cache(maxsize=1)

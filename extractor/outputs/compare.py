@@ -15,9 +15,9 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from extractor.lexicon.labels import cell_catalogue as cells_csv
 from extractor.store import database as storage
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -40,9 +40,8 @@ class CompareError(Exception):
 @lru_cache(maxsize=1)
 def cell_catalogue() -> tuple[list[str], dict[str, str]]:
     """(codes in cells.csv order, {code: readable label})."""
-    text = resources.files("extractor.lexicon.data").joinpath("cells.csv").read_text(encoding="utf-8")
     codes, labels = [], {}
-    for row in csv.DictReader(text.splitlines()):
+    for row in cells_csv().values():
         parts = [TABLE_NAMES.get(row["table"], row["table"])]
         parts += [p for p in (row["group"], row["row"], row["column"]) if p]
         codes.append(row["code"])
