@@ -9,8 +9,8 @@ network: CSS, JavaScript and the PNG images are inline.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
-import io
 import json
 import os
 import re
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from extractor.outputs.pages import render_page, render_region
 from extractor.store import database as storage
 from extractor.store.ingest import member_name
 from extractor.store.review import DECISION_LABELS, Decision, decisions
@@ -28,9 +29,11 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SECTION_TABLE = {"active": "t2", "requests": "t3", "review": "t4"}
 TABLE_LABELS = {"t2": "表二", "t3": "表三", "t4": "表四"}
-IMAGE_SCALE = 1.6  # 115 dpi: table digits stay legible, a page stays ~100 KB
-PAGE_SCALE = 0.8  # whole page when the table's position is unknown
+IMAGE_DPI = 115  # table digits stay legible, a page stays ~100 KB
+PAGE_DPI = 58  # whole page when the table's position is unknown
 MARGIN = 8.0  # points around the table's box
+PDF_FORMATS = ("pdf", "image-pdf")  # formats with pages to show (a scan's boxes are in points too)
+BBox = tuple[float, float, float, float]
 
 
 class AuditError(Exception):
@@ -134,14 +137,22 @@ def collect(
         boxes: dict[int, list[tuple[str, int, tuple[float, float, float, float]]]] = defaultdict(list)
         for rid, tbl, page, x0, y0, x1, y1 in conn.execute("SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes"):
             boxes[rid].append((tbl, page, (x0, y0, x1, y1)))
+        headings: dict[int, dict[str, str]] = defaultdict(dict)
+        for rid, code, heading in conn.execute("SELECT report_id, code, heading FROM sections WHERE found"):
+            headings[rid][code] = heading
+        with_pages = [rid for rid, rep in reports.items() if rep.format in PDF_FORMATS] if images else []
+        cell_boxes = {
+            rid: {c.code: (c.page, c.bbox) for c in report.cells if c.page and c.bbox}
+            for rid, _, report in storage.load_reports(conn, with_pages)
+        } if with_pages else {}  # fmt: skip
     finally:
         conn.close()
     for rep in reports.values():
         if config is not None:
             _apply_config(rep, config)
         rep.findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.rule, f.page or 0))
-        if images and rep.format == "pdf":
-            _attach_images(rep, boxes.get(rep.id, []))
+        if images and rep.format in PDF_FORMATS:
+            _attach_images(rep, boxes.get(rep.id, []), cell_boxes.get(rep.id, {}), headings.get(rep.id, {}))
     ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
     return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path)
 
@@ -177,65 +188,58 @@ def _pdf_source(path: str) -> bytes | str | None:
     return None
 
 
-def _attach_images(rep: AuditReport, boxes: list[tuple[str, int, tuple[float, float, float, float]]]) -> None:
-    """Crop the table region (or the whole page) behind each finding that names a page."""
-    wanted: dict[str, tuple[int, tuple[float, float, float, float] | None, str]] = {}
+def _attach_images(
+    rep: AuditReport,
+    boxes: list[tuple[str, int, BBox]],
+    cell_boxes: dict[str, tuple[int, BBox]] | None = None,
+    headings: dict[str, str] | None = None,
+) -> None:
+    """Crop the table region (or the whole page) behind each finding that names a page, with the
+    cells the finding is about outlined (where their boxes are known) and the table's heading in the
+    crop when it is printed just above the table. Findings about the same cells share one image."""
+    cell_boxes, headings = cell_boxes or {}, headings or {}
+    table_section = {t: s for s, t in SECTION_TABLE.items()}
+    wanted: dict[str, tuple[int, BBox | None, list[BBox], str | None, str]] = {}
     for f in rep.findings:
         if not f.page:
             continue
         table = SECTION_TABLE.get(f.section or "") or next((c[:2] for c in f.codes if c[:2] in TABLE_LABELS), None)
         box = next((b for t, p, b in boxes if t == table and p == f.page), None)
+        marked = sorted({code for code in f.codes if code in cell_boxes and cell_boxes[code][0] == f.page})
+        highlight = [cell_boxes[code][1] for code in marked]
+        suffix = "-" + hashlib.sha256(" ".join(marked).encode()).hexdigest()[:8] if marked else ""
         if box is not None and table:
-            image_id = f"r{rep.id}-{table}-p{f.page}"
+            image_id = f"r{rep.id}-{table}-p{f.page}{suffix}"
             caption = f"{TABLE_LABELS[table]}（第 {f.page} 页）"
+            title = headings.get(table_section.get(table, ""))
         else:
-            image_id = f"r{rep.id}-p{f.page}"
+            image_id = f"r{rep.id}-p{f.page}{suffix}"
             caption = f"第 {f.page} 页"
-        wanted.setdefault(image_id, (f.page, box, caption))
+            title = None
+        if marked:
+            caption += f"，框出 {len(marked)} 个单元格"
+        wanted.setdefault(image_id, (f.page, box, highlight, title, caption))
         f.image = image_id
     if not wanted:
         return
     source = _pdf_source(rep.path)
     if source is None:
         return
-    try:
-        import pypdfium2 as pdfium
-
-        pdf = pdfium.PdfDocument(source)
-    except Exception:  # a file that moved or changed since ingest: no image, the findings still stand
-        return
-    try:
-        for image_id, (page_no, box, caption) in wanted.items():
-            if not 1 <= page_no <= len(pdf):
-                continue
-            png = _render(pdf[page_no - 1], box)
-            if png:
-                rep.images[image_id] = (caption, base64.b64encode(png).decode("ascii"))
-    finally:
-        pdf.close()
+    for image_id, (page_no, box, highlight, title, caption) in wanted.items():
+        png = _render(source, page_no, box, highlight, title)
+        if png:
+            rep.images[image_id] = (caption, base64.b64encode(png).decode("ascii"))
     for f in rep.findings:
         if f.image and f.image not in rep.images:
             f.image = None
 
 
-def _render(page: Any, box: tuple[float, float, float, float] | None) -> bytes | None:
+def _render(source: bytes | str, page: int, box: BBox | None, highlight: list[BBox], title: str | None) -> bytes | None:
     try:
-        width, height = page.get_size()
-        scale = IMAGE_SCALE if box else PAGE_SCALE
-        image = page.render(scale=scale).to_pil()
-        if box:
-            x0, y0, x1, y1 = box
-            crop = (
-                max(0, (x0 - MARGIN) * scale),
-                max(0, (y0 - MARGIN) * scale),
-                min(width * scale, (x1 + MARGIN) * scale),
-                min(height * scale, (y1 + MARGIN) * scale),
-            )
-            image = image.crop(tuple(int(round(v)) for v in crop))
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="PNG", optimize=True)
-        return buffer.getvalue()
-    except Exception:
+        if box is None:
+            return render_page(source, page, highlight, dpi=PAGE_DPI)
+        return render_region(source, page, box, highlight, margin=MARGIN, title=title, dpi=IMAGE_DPI)
+    except Exception:  # noqa: BLE001 - a file that moved or changed since ingest: no image, the findings still stand
         return None
 
 
