@@ -8,6 +8,7 @@ every page of the same PDFs takes in one process (measured on a sample, extrapol
 
     .venv/bin/python scripts/bench.py            # 1000 reports
     .venv/bin/python scripts/bench.py --n 50     # quick run
+    .venv/bin/python scripts/bench.py --cluster --n 2000 [--postgres]   # local pool vs Dask (bench_cluster.py)
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def pdfplumber_seconds(pdfs: list[Path], sample: int) -> tuple[float, int, int]:
 
 
 def main() -> None:
+    if "--cluster" in sys.argv[1:]:  # a mode of its own: local pool vs Dask LocalCluster, SQLite and PostgreSQL
+        import bench_cluster  # scripts/bench_cluster.py, beside this file
+
+        bench_cluster.main([a for a in sys.argv[1:] if a != "--cluster"])
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="reports to generate (default 1000)")
     ap.add_argument("--workers", type=int, default=None, help="ingest workers (default: one per core)")

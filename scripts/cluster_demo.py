@@ -128,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
         # safety nets if this script is SIGKILLed: the scheduler quits when idle, workers without a scheduler
         services.start(
             "scheduler",
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--idle-timeout", "600", "--scheduler-file", str(scheduler_file)],
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--idle-timeout", "600", "--scheduler-file", str(scheduler_file)],
         )
         for i in (1, 2):
             services.start(
                 f"worker{i}",
                 [*dask, "worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1"]
-                + ["--no-dashboard", "--death-timeout", "60", "--name", f"demo-{i}"],
+                + ["--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--death-timeout", "60", "--name", f"demo-{i}"],
             )
         try:
             address = wait_for_cluster(scheduler_file, 2, services)
