@@ -189,12 +189,12 @@ class DaskExecutor:
             yield (root, f"cannot list: {_one_line(exc)}")
             return
         urls = [fs.unstrip_protocol(p) for p in files]
-        for url, probe in zip(urls, self._in_order(_probe, urls), strict=True):
+        for path, url, probe in zip(files, urls, self._in_order(_probe, urls), strict=True):
             if probe[0] == "skip":
                 yield (url, probe[1])
             elif probe[0] == "archive":
                 try:
-                    data = fs.cat_file(fs._strip_protocol(url))
+                    data = fs.cat_file(path)
                 except Exception as exc:
                     yield (url, f"cannot read: {_one_line(exc)}")
                     continue
