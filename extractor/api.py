@@ -134,8 +134,8 @@ def _sections(layout: Layout) -> list[Section]:
 class ConfiguredParse:
     """A picklable `parse` under a rules file, for `ingest(parse_fn=…)` worker processes."""
 
-    def __init__(self, config: RulesConfig) -> None:
-        self.config = config
+    def __init__(self, config: RulesConfig, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.config, self.limits = config, limits
 
     def __call__(self, path: str) -> Report:
-        return apply_rules(parse(path), self.config)
+        return apply_rules(parse(path, progress=lambda page, pages: None, limits=self.limits), self.config)

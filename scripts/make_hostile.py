@@ -87,6 +87,16 @@ def _docx_with(base: Path, replace: dict[str, bytes] | None = None, add: dict[st
     return out.getvalue()
 
 
+def _variant(base: Path, tag: bytes) -> bytes:
+    """The same DOCX with its own bytes (a zip comment), so batch de-duplication keeps it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        dst.comment = tag
+    return out.getvalue()
+
+
 def _document_xml(base: Path) -> bytes:
     with zipfile.ZipFile(base) as zf:
         return zf.read("word/document.xml")
@@ -254,11 +264,11 @@ def make(out: Path) -> dict[str, Case]:
         cases["zero.pdf"] = Case("not_a_file", "device", posix=True)
     # zips with odd members (ingest): traversal, long names, a version field no zipfile reads, hidden
     docx_bytes = GOOD_DOCX.read_bytes()
-    with zipfile.ZipFile(out / "odd_members.zip", "w") as zf:
-        zf.writestr("../../../../../tmp/extractor_traversal_test.docx", docx_bytes)
-        zf.writestr("/etc/extractor_absolute_test.docx", docx_bytes)
-        zf.writestr("年报/" + "很长的名字" * 20 + ".docx", docx_bytes)
-        zf.writestr(".hidden.docx", docx_bytes)
+    with zipfile.ZipFile(out / "odd_members.zip", "w") as zf:  # each member its own bytes: no duplicates
+        zf.writestr("../../../../../tmp/extractor_traversal_test.docx", _variant(GOOD_DOCX, b"traversal"))
+        zf.writestr("/etc/extractor_absolute_test.docx", _variant(GOOD_DOCX, b"absolute"))
+        zf.writestr("年报/" + "很长的名字" * 20 + ".docx", _variant(GOOD_DOCX, b"long name"))
+        zf.writestr(".hidden.docx", _variant(GOOD_DOCX, b"hidden"))
     cases["odd_members.zip"] = Case("unsupported", "ZIP")
     put("odd_version.zip", _odd_version_zip(docx_bytes), Case("unsupported"))
     # good reports dressed oddly: must be read
@@ -269,7 +279,7 @@ def make(out: Path) -> dict[str, Case]:
     gbk = "洪泽区2023年报（GBK 文件名）.pdf".encode("gb18030")
     if sys.platform != "win32":
         with open(os.path.join(os.fsencode(out), gbk), "wb") as fh:
-            fh.write(GOOD_PDF.read_bytes())
+            fh.write(GOOD_PDF.read_bytes() + b"\n%GBK-named copy\n")
         cases[os.fsdecode(gbk)] = Case("ok", name=gbk, posix=True)
     return cases
 

@@ -137,3 +137,96 @@ def _has_soffice() -> bool:
     from extractor.readers.doc import soffice_path
 
     return soffice_path() is not None
+
+
+# ------------------------------------------------------------------------------------------------
+# ingest: the whole set in one folder
+
+
+def test_ingest_of_the_hostile_folder_stores_every_good_report(hostile, tmp_path):
+    import sqlite3
+
+    from extractor.store.ingest import ingest
+
+    folder, cases = hostile
+    stale = Path(__import__("tempfile").gettempdir()) / "extractor-ingest-999999999-stale"
+    stale.mkdir(exist_ok=True)  # left by a run that was killed: removed at the next start
+    db = tmp_path / "r.db"
+    summary = ingest([str(folder)], str(db), workers=2, timeout=60, progress="none")
+    assert not stale.exists()
+    conn = sqlite3.connect(db)
+    rows = {path: (status, error, kind, raw) for path, status, error, kind, raw in conn.execute("SELECT path, status, error, error_kind, path_bytes FROM reports")}
+    by_name = {Path(p.split("!")[0]).name + ("!" + p.split("!", 1)[1] if "!" in p else ""): v for p, v in rows.items()}
+    conn.close()
+    skips = {Path(p.split("!")[0]).name + ("!" + p.split("!", 1)[1] if "!" in p else ""): why for p, why in summary.skips}
+    good = [n for n, c in cases.items() if c.expect == "ok" and (n != "good_report.rtf" or _has_soffice())]
+    for name in good:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        if shown not in by_name:  # same bytes as another good report: a skip naming it
+            assert "same content" in skips.get(shown, ""), (shown, sorted(by_name))
+            continue
+        assert by_name[shown][0] == "ok", (shown, by_name[shown])
+    # the archive's members: path traversal, absolute and over-long names are read like any other
+    members = {n.split("!", 1)[1]: v for n, v in by_name.items() if n.startswith("odd_members.zip!")}
+    assert any(m.endswith("extractor_traversal_test.docx") for m in members)
+    assert len(members) == 3 and all(v[0] == "ok" for v in members.values()), members
+    assert not Path("/tmp/extractor_traversal_test.docx").exists() and not Path("/etc/extractor_absolute_test.docx").exists()
+    assert "odd_members.zip!.hidden.docx" in skips  # listed, not vanished
+    # every bomb is a failed row with its kind, never the end of the run
+    for name in ("bomb_member.docx", "deep_100000.html", "span_bomb.html", "many_pages.pdf", "big_stream.pdf", "huge_image.png", "frames_400.tiff"):
+        status, error, kind, _ = by_name[name]
+        assert status == "failed" and kind == "too_large", (name, error, kind)
+    assert by_name["odd_version.zip"][0] == "failed"  # zipfile's NotImplementedError ('zip file version 10.1'): one row
+    assert by_name["bomb_overlap.zip!report.docx"][2] == "too_large"
+    for name in ("fifo.pdf", "zero.pdf"):
+        if name in cases:
+            assert "not a regular file" in skips[name]
+    gbk = next((c.name for c in cases.values() if c.name), None)
+    if gbk is not None:
+        assert any(raw and raw.endswith(gbk) for _, _, _, raw in rows.values())  # stored losslessly
+    assert not list(Path(__import__("tempfile").gettempdir()).glob(f"extractor-ingest-{os.getpid()}-*"))
+    again = ingest([str(folder)], str(db), workers=2, timeout=60, progress="none")
+    assert again.ok == 0 and again.failed == 0  # every failure here is the file's own: final
+
+
+def _recurse_on_marker(path: str):
+    data = Path(path).read_bytes()
+    if data.startswith(b"RECURSE"):
+        raise RecursionError("maximum recursion depth exceeded")
+    return extractor.parse(path)
+
+
+def test_a_worker_that_hit_recursion_is_replaced_before_its_next_file(tmp_path):
+    from extractor.store.ingest import ingest
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"{i}_deep.txt").write_bytes(b"RECURSE")
+        (folder / f"{i}_report.md").write_bytes((ROOT / "fixtures" / "real" / "kewei2024.md").read_bytes() + b"\n%d\n" % i)
+    runs = []
+    for n in range(2):
+        summary = ingest([str(folder)], str(tmp_path / f"r{n}.db"), workers=1, progress="none", parse_fn=_recurse_on_marker)
+        runs.append(sorted((Path(p).name, r) for p, r in summary.failures))
+        assert summary.ok == 3, summary.text()
+    assert runs[0] == runs[1] and all("nests" in r for _, r in runs[0])
+
+
+def test_a_busy_database_leaves_the_file_for_the_next_run(tmp_path):
+    import sqlite3
+
+    from extractor.store import database as storage
+    from extractor.store.ingest import IngestSummary, Source, _Progress, _Recorder
+
+    db = tmp_path / "r.db"
+    storage.connect(str(db)).close()
+    conn = sqlite3.connect(db, isolation_level=None, timeout=0.05)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    report = extractor.parse(ROOT / "fixtures" / "real" / "hzq2023.pdf")
+    src = Source(display="a.pdf", sha256=report.sha256, format="pdf")
+    summary = IngestSummary()
+    _Recorder(conn, [src], summary, _Progress("none", 1), {}, report.parser_version)(0, "ok", report)
+    assert summary.kinds["a.pdf"] == "transient" and "next run" in summary.failures[0][1]
+    blocker.execute("ROLLBACK")
+    assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 0  # nothing final was written

@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from extractor.cli.options import limit_options, pop_limits
+
 
 def _fail(message: str) -> None:
     raise click.ClickException(" ".join(str(message).split()))
@@ -19,14 +21,6 @@ def _fail(message: str) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--db", "db_path", default="reports.db", show_default=True, help="SQLite database to write.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
-@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True, help="Seconds per file.")
-@click.option(
-    "--memory-mb",
-    type=click.IntRange(min=256),
-    default=4096,
-    show_default=True,
-    help="Address-space limit per worker, in MB.",
-)
 @click.option("--force", is_flag=True, help="Re-parse files already ingested with this parser version.")
 @click.option(
     "--aliases",
@@ -49,22 +43,24 @@ def _fail(message: str) -> None:
     metavar="KEY=VALUE",
     help="fsspec option for URL inputs, e.g. anon=true or endpoint_url=http://…; repeatable.",
 )
+@limit_options
 def ingest(
     paths: tuple[str, ...],
     db_path: str,
     workers: int | None,
-    timeout: float,
-    memory_mb: int,
     force: bool,
     aliases: str | None,
     rules_path: str | None,
     quiet: bool,
     cluster: str | None,
     storage_options: tuple[str, ...],
+    **limit_flags: object,
 ) -> None:
     """Parse report files, folders and .zip archives into a database; failures are recorded, not fatal.
 
-    With --cluster, PATHS may also be fsspec URLs (s3://bucket/2024/, file:///shared/…), read by the workers.
+    Each file is parsed by a worker under the per-document limits (time, memory, pages, sizes, …);
+    a file over a limit is a failed row naming the flag that raises it. With --cluster, PATHS may
+    also be fsspec URLs (s3://bucket/2024/, file:///shared/…), read by the workers.
     """
     import contextlib
     import os
@@ -81,10 +77,12 @@ def ingest(
                 _fail(f"{path}: URL inputs are read by cluster workers: add --cluster tcp://HOST:PORT")
         elif not os.path.exists(path):
             _fail(f"Path '{path}' does not exist.")
+    limits = pop_limits(limit_flags)
+    timeout, memory_mb = limits.timeout, limits.memory_mb
     extra = {}
     if rules_path:
         try:
-            extra["parse_fn"] = ConfiguredParse(rules_config.load(rules_path))
+            extra["parse_fn"] = ConfiguredParse(rules_config.load(rules_path), limits)
         except rules_config.RulesConfigError as exc:
             _fail(str(exc))
     executor: contextlib.AbstractContextManager = contextlib.nullcontext()
@@ -106,6 +104,7 @@ def ingest(
                 aliases=aliases,
                 progress="none" if quiet else "auto",
                 executor=ex,
+                limits=limits,
                 **extra,
             )
     except (StorageError, ClusterError) as exc:

@@ -232,6 +232,9 @@ class DaskExecutor:
 
         def submit() -> Any:
             index, src = queue.popleft()
+            if src.data is None and src.temporary and src.path:  # a zip member discovery extracted here:
+                with open(src.path, "rb") as fh:  # the workers cannot see this machine's temporary folder
+                    src.data = fh.read()
             fut = self._submit(_parse_task, self.job, _locator(src), src.display, src.sha256, src.data)
             src.data = None  # the bytes are with the scheduler now
             running[fut.key] = index

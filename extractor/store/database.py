@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS reports (
     parser_version TEXT NOT NULL,
     status         TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
     error          TEXT,
-    ingested_at    TEXT NOT NULL
+    ingested_at    TEXT NOT NULL,
+    error_kind     TEXT,
+    path_bytes     BLOB
 );
 CREATE INDEX IF NOT EXISTS reports_agency_key ON reports(agency_key);
 CREATE INDEX IF NOT EXISTS reports_year ON reports(year);
@@ -240,9 +242,24 @@ def connect(db_path: str) -> sqlite3.Connection:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        _add_columns(conn)
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"{db_path}: not a usable SQLite database ({exc})") from None
     return conn
+
+
+# nullable columns added in place to a version-2 database (no schema version of their own):
+# error_kind — the ReadError kind of a failed row (extractor.document.READ_ERROR_KINDS, or `transient`);
+# path_bytes — the file name as bytes when it is not UTF-8 (`path` then shows U+FFFD in its place)
+_ADDED_COLUMNS = {"reports": (("error_kind", "TEXT"), ("path_bytes", "BLOB"))}
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 @contextmanager
@@ -271,13 +288,22 @@ def lookup(conn: sqlite3.Connection, sha256: str) -> tuple[str, str, str | None]
     return tuple(row) if row else None  # type: ignore[return-value]
 
 
-def write_report(conn: sqlite3.Connection, report: Report, agency_key_value: str | None = None) -> int:
-    """Store one parsed report, replacing any earlier version of the same content; returns its id."""
+def error_kind(conn: sqlite3.Connection, sha256: str) -> str | None:
+    """The kind of the stored failure for this content (None for rows stored before kinds were)."""
+    row = conn.execute("SELECT error_kind FROM reports WHERE sha256 = ?", (sha256,)).fetchone()
+    return row[0] if row else None
+
+
+def write_report(
+    conn: sqlite3.Connection, report: Report, agency_key_value: str | None = None, path_bytes: bytes | None = None
+) -> int:
+    """Store one parsed report, replacing any earlier version of the same content; returns its id.
+    `path_bytes`: the file name as bytes, when it is not UTF-8."""
     with transaction(conn):
         conn.execute("DELETE FROM reports WHERE sha256 = ?", (report.sha256,))
         cur = conn.execute(
             "INSERT INTO reports (path, sha256, format, pages, agency, agency_key, year, template,"
-            " parser_version, status, error, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,'ok',NULL,?)",
+            " parser_version, status, error, ingested_at, path_bytes) VALUES (?,?,?,?,?,?,?,?,?,'ok',NULL,?,?)",
             (
                 report.path,
                 report.sha256,
@@ -289,6 +315,7 @@ def write_report(conn: sqlite3.Connection, report: Report, agency_key_value: str
                 report.template,
                 report.parser_version,
                 _now(),
+                path_bytes,
             ),
         )
         rid = int(cur.lastrowid)  # type: ignore[arg-type]
@@ -383,15 +410,23 @@ def _backfill_fingerprints(conn: sqlite3.Connection) -> None:
 
 
 def write_failure(
-    conn: sqlite3.Connection, path: str, sha256: str, fmt: str | None, error: str, parser_version: str
+    conn: sqlite3.Connection,
+    path: str,
+    sha256: str,
+    fmt: str | None,
+    error: str,
+    parser_version: str,
+    kind: str | None = None,
+    path_bytes: bytes | None = None,
 ) -> int:
-    """Record a file that could not be parsed, so the summary and later runs know why."""
+    """Record a file that could not be parsed, so the summary and later runs know why; `kind` is the
+    ReadError kind (or `transient`: retried on the next run)."""
     with transaction(conn):
         conn.execute("DELETE FROM reports WHERE sha256 = ?", (sha256,))
         cur = conn.execute(
-            "INSERT INTO reports (path, sha256, format, parser_version, status, error, ingested_at)"
-            " VALUES (?,?,?,?,'failed',?,?)",
-            (path, sha256, fmt, parser_version, error, _now()),
+            "INSERT INTO reports (path, sha256, format, parser_version, status, error, ingested_at, error_kind, path_bytes)"
+            " VALUES (?,?,?,?,'failed',?,?,?,?)",
+            (path, sha256, fmt, parser_version, error, _now(), kind, path_bytes),
         )
     return int(cur.lastrowid)  # type: ignore[arg-type]
 

@@ -2,24 +2,28 @@
 
 Why a hand-made pool instead of ProcessPoolExecutor: a hung or crashed parse must cost one file, not
 the batch. Each worker has its own pipe, so the parent knows which file a worker holds, can SIGKILL
-just that worker when the file overruns its time limit, record the file as failed and start a fresh
-worker. Workers run under an address-space limit (RLIMIT_AS) and are recycled after a number of files
-to bound leaks. Only the parent writes to the database, one transaction per file.
+just that worker when the file overruns its time or memory limit, record the file as failed and start
+a fresh worker. Workers run under the guard's limits (`extractor.guard.apply_limits`: an OS memory
+limit, death with the parent, temporary files in a folder the parent removes) and are recycled after
+a number of files to bound leaks; a worker that hit a limit says so and is replaced before its next
+file. Only the parent writes to the database, one transaction per file; a failure that depends on the
+moment (a timeout under load, a busy database, a kill from outside) is retried on the next run, a
+failure the file causes is final.
 """
 
 from __future__ import annotations
 
-import faulthandler
 import functools
 import hashlib
 import importlib.util
 import io
 import multiprocessing as mp
 import os
-import resource
+import re
 import shutil
 import signal
 import sqlite3
+import stat
 import sys
 import tempfile
 import time
@@ -30,17 +34,22 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
+from extractor.guard import apply_limits, crash_reason, memory_error, quiet_stderr, rss_mb
+from extractor.readers import printable
+from extractor.readers.limits import DEFAULT_LIMITS, MB, Limits, over
 from extractor.report import Report
 from extractor.store import database as storage
 
 ParseFn = Callable[[str], Report]
 
-DEFAULT_TIMEOUT = 120.0
-DEFAULT_MEMORY_MB = 4096
+DEFAULT_TIMEOUT = DEFAULT_LIMITS.timeout
+DEFAULT_MEMORY_MB = DEFAULT_LIMITS.memory_mb
 MAX_TASKS_PER_CHILD = 200
 MAX_ZIP_DEPTH = 3
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
-# failures that depend on the moment (load, memory) rather than the file: retried on the next run
+OCR_HINT = "pip install 'zfxxgk-extractor[ocr]'"
+# failures that depend on the moment rather than the file: retried on the next run
+TRANSIENT_KINDS = ("timeout", "transient")
+# rows stored before kinds were, and reasons given as text by an executor
 TRANSIENT_PREFIXES = ("timeout", "worker crashed", "out of memory", "unreadable on the worker")
 
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -62,14 +71,19 @@ _SKIP_MAGIC: tuple[tuple[bytes, str], ...] = (
 
 @dataclass
 class Source:
-    """One file to ingest: a path on disk, a member of a zip archive (held as bytes), or an fsspec URL."""
+    """One file to ingest: a path on disk (a zip member is extracted to a temporary file first), or
+    an fsspec URL."""
 
-    display: str  # what the database records: the path, the URL, or 'archive.zip!member'
+    display: str  # what the database records: the path, the URL, or 'archive.zip!member' (printable)
     path: str | None = None
-    data: bytes | None = None
+    data: bytes | None = None  # the bytes, for executors that ship them instead of a path
     url: str | None = None  # read by the cluster's workers (extractor.store.cluster), never by this process
     sha256: str = ""
     format: str = ""
+    raw_name: bytes | None = None  # the name as bytes when it is not UTF-8 (stored losslessly)
+    temporary: bool = False  # `path` is this run's extracted copy of a member, removed once parsed
+    error: str = ""  # failed before parsing (discovery): the reason, and its kind
+    error_kind: str = ""
 
 
 @dataclass
@@ -84,6 +98,7 @@ class IngestSummary:
     peak_worker_rss_mb: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     skips: list[tuple[str, str]] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # display -> kind of its failure
 
     def text(self, limit: int = 20) -> str:
         """Human summary for the end of a run: counts, rate, and the first failures with reasons."""
@@ -94,13 +109,15 @@ class IngestSummary:
             f" {self.cross_findings} cross-report findings"
         ]
         for path, reason in self.failures[:limit]:
-            lines.append(f"  failed  {path}: {reason}")
+            kind = self.kinds.get(path)
+            lines.append(f"  failed  {path}: {reason}" + (f" [{kind}]" if kind else ""))
         if len(self.failures) > limit:
             lines.append(f"  … and {len(self.failures) - limit} more failures")
         return "\n".join(lines)
 
 
-# Record(index, status, payload, worker_rss_mb): status 'ok' with a Report, or 'failed' with a one-line reason
+# Record(index, status, payload, worker_rss_mb): status 'ok' with a Report, or 'failed' with a
+# (one-line reason, kind) pair (a plain reason string is accepted too)
 Record = Callable[[int, str, Any, float], None]
 
 
@@ -126,16 +143,24 @@ class LocalPool:
     memory_mb: int | None = DEFAULT_MEMORY_MB
     parse_fn: ParseFn | None = None
     max_tasks_per_child: int = MAX_TASKS_PER_CHILD
+    limits: Limits = DEFAULT_LIMITS
+
+    def _limits(self) -> Limits:
+        return self.limits.replace(timeout=self.timeout, memory_mb=self.memory_mb)
 
     def sources(self, paths: list[str]) -> Iterator[Source | tuple[str, str]]:
-        return hashed(discover(paths))
+        return hashed(discover(paths, self._limits()))
 
     def run(self, todo: list[Source], record: Record) -> None:
-        _run_pool(todo, record, self.workers, self.timeout, self.memory_mb, self.parse_fn, self.max_tasks_per_child)
+        _run_pool(todo, record, self.workers, self._limits(), self.parse_fn, self.max_tasks_per_child)
 
 
 # --------------------------------------------------------------------------------------------------
 # discovering files
+#
+# Discovery runs in the parent and must never end the run: every archive member is streamed to a
+# temporary file (never held in memory), bounded by the per-file size and ratio limits and by the
+# time limit, and any exception becomes a failed row for that source.
 
 
 @functools.lru_cache(maxsize=1)
@@ -147,12 +172,14 @@ def _ocr_installed() -> bool:
 def _skip_reason(head: bytes) -> str | None:
     for magic, what in _IMAGE_MAGIC:
         if head.startswith(magic):
-            return None if _ocr_installed() else f"{what}: reading scans needs the ocr extra (pip install 'extractor[ocr]')"
+            return None if _ocr_installed() else f"{what}: reading scans needs the ocr extra ({OCR_HINT})"
     for magic, what in _SKIP_MAGIC:
         if head.startswith(magic):
             return what
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return None if _ocr_installed() else "image (WEBP): reading scans needs the ocr extra (pip install 'extractor[ocr]')"
+        return None if _ocr_installed() else f"image (WEBP): reading scans needs the ocr extra ({OCR_HINT})"
+    if head.startswith(b"{\\rtf"):
+        return None  # RTF starts with a brace too
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return "JSON data file"  # e.g. truth or export files next to the reports; no report starts with a brace
     return None
@@ -164,7 +191,7 @@ def _zip_kind(data_or_path: bytes | str) -> str:
         src = io.BytesIO(data_or_path) if isinstance(data_or_path, bytes) else data_or_path
         with zipfile.ZipFile(src) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - zipfile raises many types for damaged directories
         return "broken"
     if "word/document.xml" in names:
         return "docx"
@@ -189,90 +216,192 @@ def _sniff(data: bytes) -> str:
     return sniff(data)
 
 
-def discover(paths: Iterable[str]) -> Iterator[Source | tuple[str, str]]:
-    """Yield a Source for each candidate file, or (path, reason) for one skipped; sorted, deterministic."""
+def _failed(display: str, reason: str, kind: str, raw: bytes | None = None) -> Source:
+    """A source that failed before parsing (too large, unreadable member): a failed row keyed by its
+    name, so reruns see it and skip it like any final failure."""
+    key = hashlib.sha256(b"unparsed:" + (raw or display.encode("utf-8"))).hexdigest()
+    return Source(display=display, sha256=key, format="unknown", error=_one_line(reason), error_kind=kind, raw_name=raw)
+
+
+def _names(path: str) -> tuple[str, bytes | None]:
+    """(printable name, raw bytes when the name is not UTF-8) of a path from the file system."""
+    shown = printable(path)
+    return shown, (os.fsencode(path) if shown != path else None)
+
+
+def discover(paths: Iterable[str], limits: Limits | None = None, workdir: str | None = None) -> Iterator[Source | tuple[str, str]]:
+    """Yield a Source for each candidate file, or (path, reason) for one skipped; sorted, deterministic.
+    Zip members are extracted into `workdir` (default: this run's temporary folder)."""
+    limits = limits or DEFAULT_LIMITS
+    workdir = workdir or _workdir()
     for root in paths:
-        if os.path.isdir(root):
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.startswith("."):
-                        continue
-                    yield from _file_sources(os.path.join(dirpath, name))
-        elif os.path.exists(root):
-            yield from _file_sources(root)
-        else:
-            yield (root, "not found")
+        try:
+            yield from _root_sources(root, limits, workdir)
+        except Exception as exc:  # noqa: BLE001 - one unlistable root costs itself, not the batch
+            shown, raw = _names(root)
+            yield _failed(shown, f"cannot be listed: {exc.__class__.__name__}: {exc}", "corrupt", raw)
 
 
-def _file_sources(path: str) -> Iterator[Source | tuple[str, str]]:
+def _root_sources(root: str, limits: Limits, workdir: str) -> Iterator[Source | tuple[str, str]]:
+    if os.path.isdir(root):
+        problems: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=problems.append):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                if name.startswith("."):
+                    yield (printable(path), "hidden file (its name starts with '.')")
+                    continue
+                yield from _guarded(_file_sources, path, limits, workdir)
+        for exc in problems:
+            yield (printable(exc.filename or root), f"cannot list the folder: {exc.strerror or exc}")
+    elif os.path.lexists(root):
+        yield from _guarded(_file_sources, root, limits, workdir)
+    else:
+        yield (printable(root), "not found")
+
+
+def _guarded(fn: Callable[..., Iterator[Source | tuple[str, str]]], path: str, *args: Any) -> Iterator[Source | tuple[str, str]]:
     try:
-        with open(path, "rb") as fh:
+        yield from fn(path, *args)
+    except Exception as exc:  # noqa: BLE001 - zipfile, zlib and the OS raise many types for damaged input
+        shown, raw = _names(path)
+        yield _failed(shown, f"cannot be read: {exc.__class__.__name__}: {exc}", "corrupt", raw)
+
+
+def _file_sources(path: str, limits: Limits, workdir: str) -> Iterator[Source | tuple[str, str]]:
+    shown, raw = _names(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        yield (shown, f"cannot read: {exc.strerror or exc}")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        yield (shown, "not a regular file (a FIFO, device or socket): not read")
+        return
+    if info.st_size > limits.max_file_mb * MB:
+        yield _failed(shown, str(over("the file is", info.st_size / MB, "max_file_mb", limits.max_file_mb, "MB")), "too_large", raw)
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        yield (path, f"cannot read: {exc.strerror or exc}")
+        yield (shown, f"cannot read: {exc.strerror or exc}")
         return
     reason = _skip_reason(head)
     if reason:
-        yield (path, reason)
+        yield (shown, reason)
         return
     if head.startswith(b"PK\x03\x04"):
         kind = _zip_kind(path)
         if kind == "archive":
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError as exc:
-                yield (path, f"cannot read: {exc.strerror or exc}")
-                return
-            yield from _zip_sources(path, data, 1)
+            yield from _zip_sources(shown, path, 1, limits, workdir, raw)
             return
         if kind == "office":
-            yield (path, "office document that is not DOCX (spreadsheet/presentation/ODF)")
+            yield (shown, "office document that is not DOCX (spreadsheet/presentation/ODF)")
             return
-    yield Source(display=path, path=path)
+    yield Source(display=shown, path=path, raw_name=raw)
 
 
-def _zip_sources(display: str, data: bytes, depth: int) -> Iterator[Source | tuple[str, str]]:
+def _zip_sources(
+    display: str, archive: str | bytes, depth: int, limits: Limits | None = None, workdir: str | None = None, raw: bytes | None = None
+) -> Iterator[Source | tuple[str, str]]:
+    """The members of a zip archive (a path, or its bytes), each extracted to a file in `workdir`."""
+    limits, workdir = limits or DEFAULT_LIMITS, workdir or _workdir()
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(archive) if isinstance(archive, bytes) else archive)
         infos = sorted(zf.infolist(), key=member_name)
-    except (zipfile.BadZipFile, ValueError) as exc:
-        yield (display, f"broken zip archive: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a damaged central directory
+        yield _failed(display, f"broken zip archive: {exc.__class__.__name__}: {exc}", "corrupt", raw)
         return
-    for info in infos:
-        name = member_name(info)
-        base = name.rstrip("/").rsplit("/", 1)[-1]
-        if info.is_dir() or base.startswith(".") or name.startswith("__MACOSX/"):
-            continue
-        member = f"{display}!{name}"
-        if info.file_size > MAX_MEMBER_BYTES:
-            yield (member, f"member larger than {MAX_MEMBER_BYTES // 2**20} MB")
-            continue
-        try:
-            content = zf.read(info)
-        except (RuntimeError, zipfile.BadZipFile, NotImplementedError, OSError, EOFError) as exc:
-            yield (member, f"cannot extract from archive: {exc}")
-            continue
-        reason = _skip_reason(content[:64])
-        if reason:
-            yield (member, reason)
-            continue
-        if content.startswith(b"PK\x03\x04"):
-            kind = _zip_kind(content)
-            if kind == "archive":
-                if depth >= MAX_ZIP_DEPTH:
-                    yield (member, "zip nested too deep")
+    with zf:
+        if len(infos) > limits.max_zip_members:
+            yield _failed(display, str(over("the ZIP file has", len(infos), "max_zip_members", limits.max_zip_members, "members")), "too_large", raw)
+            return
+        for info in infos:
+            name = member_name(info)
+            member = f"{display}!{name}"
+            member_raw = raw + b"!" + name.encode("utf-8") if raw else None
+            try:
+                yield from _member_sources(zf, info, member, member_raw, depth, limits, workdir)
+            except Exception as exc:  # noqa: BLE001 - NotImplementedError (zip version), zlib.error, CRC, …
+                yield _failed(member, f"cannot extract from archive: {exc.__class__.__name__}: {exc}", "corrupt", member_raw)
+
+
+def _member_sources(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, member: str, raw: bytes | None, depth: int, limits: Limits, workdir: str
+) -> Iterator[Source | tuple[str, str]]:
+    name = member.rsplit("!", 1)[-1]
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    if info.is_dir():
+        return
+    if name.startswith("__MACOSX/"):
+        yield (member, "macOS resource data (__MACOSX), not a document")
+        return
+    if base.startswith("."):
+        yield (member, "hidden file (its name starts with '.')")
+        return
+    if info.file_size > limits.max_file_mb * MB:
+        yield _failed(member, str(over("the member is", info.file_size / MB, "max_file_mb", limits.max_file_mb, "MB")), "too_large", raw)
+        return
+    if info.file_size > MB and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+        ratio = info.file_size / max(info.compress_size, 1)
+        yield _failed(member, str(over("the member's compression ratio is", ratio, "max_zip_ratio", limits.max_zip_ratio)), "too_large", raw)
+        return
+    path, sha256, head = _extract(zf, info, base, limits, workdir)
+    reason = _skip_reason(head)
+    if reason:
+        os.unlink(path)
+        yield (member, reason)
+        return
+    if head.startswith(b"PK\x03\x04"):
+        kind = _zip_kind(path)
+        if kind in ("archive", "office"):
+            try:
+                if kind == "office":
+                    yield (member, "office document that is not DOCX (spreadsheet/presentation/ODF)")
+                elif depth >= MAX_ZIP_DEPTH:
+                    yield _failed(member, f"zip archives nested more than {MAX_ZIP_DEPTH} deep", "too_large", raw)
                 else:
-                    yield from _zip_sources(member, content, depth + 1)
-                continue
-            if kind == "office":
-                yield (member, "office document that is not DOCX (spreadsheet/presentation/ODF)")
-                continue
-        yield Source(display=member, data=content)
+                    yield from _zip_sources(member, path, depth + 1, limits, workdir, raw)
+            finally:
+                os.unlink(path)
+            return
+    yield Source(display=member, path=path, sha256=sha256, format=_sniff(head) if head else "empty", raw_name=raw, temporary=True)
+
+
+_SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, base: str, limits: Limits, workdir: str) -> tuple[str, str, bytes]:
+    """Stream one member into a new file in `workdir` (never by its own name: no path from the archive
+    reaches the file system, only a short extension); returns (path, sha256, first 4 KB)."""
+    match = _SAFE_SUFFIX.search(base)
+    fd, path = tempfile.mkstemp(dir=workdir, suffix=match.group(0).lower() if match else "")
+    digest, head, size = hashlib.sha256(), b"", 0
+    deadline = time.monotonic() + limits.timeout
+    try:
+        with os.fdopen(fd, "wb") as out, zf.open(info) as src:
+            while chunk := src.read(1 << 20):
+                size += len(chunk)
+                if size > limits.max_file_mb * MB:
+                    raise OSError(str(over("the member is", size / MB, "max_file_mb", limits.max_file_mb, "MB", more=True)))
+                if time.monotonic() > deadline:
+                    raise OSError(f"extracting took longer than {limits.timeout:g} s: --timeout")
+                if len(head) < 4096:
+                    head += chunk[: 4096 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path, digest.hexdigest(), head
 
 
 def _hash(src: Source) -> None:
+    if src.sha256:
+        return  # hashed while it was extracted
     h = hashlib.sha256()
     head = b""
     if src.data is not None:
@@ -302,42 +431,98 @@ def hashed(items: Iterable[Source | tuple[str, str]]) -> Iterator[Source | tuple
 
 
 # --------------------------------------------------------------------------------------------------
+# this run's temporary folder
+
+
+_WORKDIR: list[str] = []
+TEMP_PREFIX = "extractor-ingest-"
+
+
+def _workdir() -> str:
+    """This process's temporary folder for extracted members and workers' files, named with its pid
+    so a later run can tell a folder left by a killed run from one in use."""
+    if not _WORKDIR or not os.path.isdir(_WORKDIR[0]):
+        _WORKDIR[:] = [tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")]
+    return _WORKDIR[0]
+
+
+def _drop_workdir() -> None:
+    if _WORKDIR:
+        shutil.rmtree(_WORKDIR.pop(), ignore_errors=True)
+
+
+def clean_stale_temp(root: str | None = None) -> int:
+    """Remove temporary folders left by killed runs (ingest's and the guard's) whose process is gone;
+    returns how many. Folders without a pid in their name are removed after a day."""
+    root = root or tempfile.gettempdir()
+    removed = 0
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return 0
+    for name in names:
+        match = re.match(r"extractor-(?:ingest|guard)-(\d+)-", name)
+        if not match and not name.startswith(TEMP_PREFIX):
+            continue
+        path = os.path.join(root, name)
+        if match:
+            stale = int(match.group(1)) != os.getpid() and not _alive(int(match.group(1)))
+        else:
+            try:
+                stale = time.time() - os.stat(path).st_mtime > 86400
+            except OSError:
+                continue
+        if stale and os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return True  # no cheap check without extra packages: keep the folder
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+# --------------------------------------------------------------------------------------------------
 # worker processes
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Make the kernel kill this worker when the parent dies (Linux), so a killed batch leaves no orphans."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def _check_parent(parent_pid: int) -> None:
+    """A worker started after its parent died exits at once (the guard's limits make the kernel kill
+    it with the parent from then on)."""
     if os.getppid() != parent_pid:
         os._exit(1)
 
 
-def _quiet_parse(path: str) -> Any:
+def _quiet_parse(path: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """`extractor.parse` without per-page OCR progress lines (they would cut through the batch's bar)."""
     from extractor import parse  # noqa: PLC0415 - imported in the worker, after the fork
 
-    return parse(path, progress=lambda page, pages: None)
+    return parse(path, progress=lambda page, pages: None, limits=limits)
 
 
-def _worker_main(conn: Connection, parse_fn: ParseFn | None, memory_mb: int | None, parent_pid: int) -> None:
-    _die_with_parent(parent_pid)
-    faulthandler.disable()  # a crash is recorded as the file's failure; no C traceback on the batch's stderr
+def _peak_rss_mb() -> float:
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits, parent_pid: int, workdir: str) -> None:
+    """Parse files sent over `conn` until told to stop. After a MemoryError or RecursionError the
+    worker says it retires with its answer, so the parent replaces it before giving it another file."""
+    apply_limits(limits, workdir)  # memory limit, dies with the parent, temporary files under workdir
+    _check_parent(parent_pid)
+    quiet_stderr()  # a crash is recorded as the file's failure; no C traceback on the batch's stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
     os.environ.setdefault("EXTRACTOR_OCR_THREADS", "1")  # one OCR thread per worker: workers already use every core
-    if parse_fn is None:
-        parse_fn = _quiet_parse
     from extractor.document import ReadError
 
     while True:
@@ -348,28 +533,27 @@ def _worker_main(conn: Connection, parse_fn: ParseFn | None, memory_mb: int | No
         if task is None:
             return
         index, path, display = task
-        restart = False
+        retire = False
         try:
-            report = parse_fn(path)
+            report = parse_fn(path) if parse_fn is not None else _quiet_parse(path, limits)
             report.path = display
             msg: tuple[Any, ...] = (index, "ok", report)
         except ReadError as exc:
-            msg = (index, "failed", _one_line(str(exc)) or "unreadable file")
+            msg = (index, "failed", (_one_line(str(exc)) or "unreadable file", exc.kind))
         except MemoryError:
-            msg = (index, "failed", f"out of memory (limit {memory_mb} MB per worker)")
-            restart = True
+            msg, retire = (index, "failed", (str(memory_error(limits.memory_mb)), "too_large")), True
         except RecursionError:
-            msg = (index, "failed", "parser error: recursion too deep")
-            restart = True
+            msg, retire = (index, "failed", ("parser error: the file nests its structure too deeply", "corrupt")), True
         except Exception as exc:  # any parser bug costs this file only
-            msg = (index, "failed", _one_line(f"parser error: {type(exc).__name__}: {exc}"))
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+            msg = (index, "failed", (_one_line(f"parser error: {type(exc).__name__}: {exc}"), "corrupt"))
         try:
-            conn.send((*msg, rss))
+            conn.send((*msg, _peak_rss_mb(), retire))
         except MemoryError:
-            conn.send((index, "failed", f"out of memory (limit {memory_mb} MB per worker)", rss))
-            restart = True
-        if restart:
+            conn.send((index, "failed", (str(memory_error(limits.memory_mb)), "too_large"), _peak_rss_mb(), True))
+            retire = True
+        except (OSError, ValueError):
+            return
+        if retire:
             return
 
 
@@ -379,10 +563,11 @@ def _one_line(text: str) -> str:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, parse_fn: ParseFn | None, memory_mb: int | None) -> None:
+    def __init__(self, ctx: Any, parse_fn: ParseFn | None, limits: Limits, workdir: str) -> None:
         parent_end, child_end = ctx.Pipe(duplex=True)
         self.conn: Connection = parent_end
-        self.proc = ctx.Process(target=_worker_main, args=(child_end, parse_fn, memory_mb, os.getpid()), daemon=True)
+        self.workdir = tempfile.mkdtemp(dir=workdir, prefix="worker-")
+        self.proc = ctx.Process(target=_worker_main, args=(child_end, parse_fn, limits, os.getpid(), self.workdir), daemon=True)
         self.proc.start()
         child_end.close()
         self.task: int | None = None
@@ -398,6 +583,7 @@ class _Worker:
             self.proc.kill()
         self.proc.join(5)
         self.conn.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)  # what a killed LibreOffice conversion left
 
     def retire(self) -> None:
         try:
@@ -408,18 +594,21 @@ class _Worker:
         self.kill()
 
 
-def _exit_reason(proc: Any) -> str:
+def _exit_reason(proc: Any, memory_mb: int) -> tuple[str, str]:
+    """(reason, kind) for a worker that died holding a file. A SIGKILL we did not send is the OOM killer
+    or an operator acting for the whole machine: transient, retried on the next run."""
     code = proc.exitcode
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        if -code == signal.SIGKILL:
-            return f"worker crashed ({name}: probably out of memory)"
-        return f"worker crashed ({name})"
-    return f"worker crashed (exit code {code})"
-
+        if name == "SIGKILL":
+            return f"worker crashed ({name}: killed from outside, probably the machine ran out of memory)", "transient"
+        if name == "SIGABRT":
+            return f"worker crashed ({name}): {crash_reason(code, memory_mb)}", "too_large"
+        return f"worker crashed ({name})", "corrupt"
+    return f"worker crashed (exit code {code})", "corrupt"
 
 # --------------------------------------------------------------------------------------------------
 # progress
@@ -488,6 +677,7 @@ def ingest(
     parse_fn: ParseFn | None = None,
     max_tasks_per_child: int = MAX_TASKS_PER_CHILD,
     executor: Executor | None = None,
+    limits: Limits | None = None,
 ) -> IngestSummary:
     """Ingest files/folders/zips into `db_path`; failures are recorded, never raised.
 
@@ -495,14 +685,17 @@ def ingest(
     `parse_fn` replaces `extractor.parse` (for experiments); it runs in the worker processes.
     `executor` says where files are read and parsed (default: a `LocalPool` built from the arguments
     above; `extractor.store.cluster.DaskExecutor` for a cluster, which carries its own limits).
+    `limits`: the per-document limits (`timeout` and `memory_mb` override theirs).
     Raises `storage.StorageError` only when the database or alias file itself is unusable.
     """
     from extractor.version import PARSER_VERSION
 
     started = time.monotonic()
     summary = IngestSummary()
+    limits = (limits or DEFAULT_LIMITS).replace(timeout=timeout, memory_mb=memory_mb)
     if executor is None:
-        executor = LocalPool(workers, timeout, memory_mb, parse_fn, max_tasks_per_child)
+        executor = LocalPool(workers, limits.timeout, limits.memory_mb, parse_fn, max_tasks_per_child, limits)
+    clean_stale_temp()
     conn = storage.connect(db_path)
     try:
         if isinstance(aliases, str):
@@ -514,46 +707,73 @@ def ingest(
 
         db_abs = os.path.abspath(db_path)
         todo: list[Source] = []
+        early: list[Source] = []  # failed before parsing (discovery): recorded without a worker
         skipped: list[tuple[str, str]] = []
         seen: dict[str, str] = {}
         for item in executor.sources(list(paths)):
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
-            if item.path and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
+            if item.path and not item.temporary and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
                 continue
             if item.sha256 in seen:
                 skipped.append((item.display, f"same content as {seen[item.sha256]}"))
+                _discard(item)
                 continue
             seen[item.sha256] = item.display
             known = storage.lookup(conn, item.sha256)
             if known and not force and known[0] == PARSER_VERSION:
                 status, error = known[1], known[2] or ""
-                if status == "ok" or not error.startswith(TRANSIENT_PREFIXES):
+                if status == "ok" or not _is_transient(error, storage.error_kind(conn, item.sha256)):
                     skipped.append((item.display, f"already ingested ({status})"))
+                    _discard(item)
                     continue
-            todo.append(item)
+            (early if item.error else todo).append(item)
 
-        summary.total = len(todo) + len(skipped)
+        summary.total = len(todo) + len(early) + len(skipped)
         summary.skips = skipped
         summary.skipped = len(skipped)
         bar = _Progress(progress, summary.total)
         for _ in skipped:
             bar.add("skipped")
         try:
+            recorder = _Recorder(conn, todo, summary, bar, alias_map, PARSER_VERSION)
+            for src in early:
+                recorder.store(src, "failed", (src.error, src.error_kind))
             if todo:
-                executor.run(todo, _Recorder(conn, todo, summary, bar, alias_map, PARSER_VERSION))
+                executor.run(todo, recorder)
         finally:
             bar.close()
+            for src in todo:
+                _discard(src)
         summary.cross_findings = run_cross_checks(conn)
     finally:
         conn.close()
+        _drop_workdir()
     summary.seconds = time.monotonic() - started
     return summary
 
 
+def _discard(src: Source) -> None:
+    """Remove a member's extracted copy once it is no longer needed."""
+    if src.temporary and src.path:
+        try:
+            os.unlink(src.path)
+        except OSError:
+            pass
+
+
+def _is_transient(error: str, kind: str | None) -> bool:
+    """A failure that depends on the moment (load, a busy database, a kill for the machine's sake),
+    not on the file: retried on the next run. Rows from before kinds were stored go by their text."""
+    if kind:
+        return kind in TRANSIENT_KINDS
+    return error.startswith(TRANSIENT_PREFIXES)
+
+
 class _Recorder:
-    """The parent's side of a result: store the report (or the failure) and count it."""
+    """The parent's side of a result: store the report (or the failure) and count it. A database that
+    stays busy leaves the file unrecorded (said in the summary), so the next run parses it again."""
 
     def __init__(
         self,
@@ -568,42 +788,88 @@ class _Recorder:
         self.alias_map, self.parser_version = alias_map, parser_version
 
     def __call__(self, index: int, status: str, payload: Any, rss: float = 0.0) -> None:
-        src, summary = self.todo[index], self.summary
-        summary.peak_worker_rss_mb = max(summary.peak_worker_rss_mb, rss)
+        self.summary.peak_worker_rss_mb = max(self.summary.peak_worker_rss_mb, rss)
+        src = self.todo[index]
+        self.store(src, status, payload)
+        _discard(src)
+
+    def store(self, src: Source, status: str, payload: Any) -> None:
+        summary = self.summary
         if status == "ok":
             report: Report = payload
             report.sha256 = src.sha256  # the parent's hash of the bytes it found (zip members included)
+            report.path = src.display
             report.parser_version = report.parser_version or self.parser_version
             reason = _not_a_report(report)
             if reason is None:
                 try:
-                    storage.write_report(self.conn, report, storage.agency_key(report.agency, self.alias_map))
+                    _busy_retry(lambda: storage.write_report(self.conn, report, storage.agency_key(report.agency, self.alias_map), path_bytes=src.raw_name))
+                except sqlite3.OperationalError as exc:
+                    self._unrecorded(src, exc)
+                    return
                 except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:  # a value SQLite refuses
-                    payload = _one_line(f"cannot store the parsed report: {exc}")
+                    payload = (_one_line(f"cannot store the parsed report: {exc}"), "corrupt")
                 else:
                     summary.ok += 1
                     summary.pages += report.pages or 0
                     self.bar.add("ok")
                     return
             else:
-                payload = reason
-        storage.write_failure(self.conn, src.display, src.sha256, src.format, str(payload), self.parser_version)
+                payload = (reason, "not_a_report")
+        reason, kind = payload if isinstance(payload, tuple) else (str(payload), _kind_of(str(payload)))
+        try:
+            _busy_retry(lambda: storage.write_failure(self.conn, src.display, src.sha256, src.format, reason, self.parser_version, kind=kind, path_bytes=src.raw_name))
+        except sqlite3.OperationalError as exc:
+            self._unrecorded(src, exc)
+            return
         summary.failed += 1
-        summary.failures.append((src.display, str(payload)))
+        summary.failures.append((src.display, reason))
+        summary.kinds[src.display] = kind
         self.bar.add("failed")
+
+    def _unrecorded(self, src: Source, exc: Exception) -> None:
+        reason = f"not stored, the database stayed busy ({exc}): the next run parses it again"
+        self.summary.failed += 1
+        self.summary.failures.append((src.display, reason))
+        self.summary.kinds[src.display] = "transient"
+        self.bar.add("failed")
+
+
+def _busy_retry(write: Callable[[], Any], attempts: int = 4) -> Any:
+    """Run a database write, again after a pause while SQLite says the database is locked or busy
+    (each attempt already waits up to the connection's timeout)."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return None
+
+
+def _kind_of(reason: str) -> str:
+    """The kind of a failure given only as text (by a custom executor)."""
+    if reason.startswith("timeout"):
+        return "timeout"
+    if reason.startswith("out of memory"):
+        return "too_large"
+    if reason.startswith("worker crashed (SIGKILL"):
+        return "transient"
+    return "corrupt"
 
 
 def _run_pool(
     todo: list[Source],
     on_result: Record,
     workers: int | None,
-    timeout: float,
-    memory_mb: int | None,
+    limits: Limits,
     parse_fn: ParseFn | None,
     max_tasks: int,
 ) -> None:
     if not todo:
         return
+    timeout = limits.timeout
     n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("fork" if "fork" in methods else "spawn")
@@ -613,47 +879,36 @@ def _run_pool(
             import extractor.readers.pdf  # noqa: F401
         except Exception:
             pass
-    tmp = tempfile.mkdtemp(prefix="extractor-ingest-")
+    workdir = _workdir()
     queue = deque(enumerate(todo))
     pool: list[_Worker] = []
-    temp_files: dict[int, str] = {}
 
-    def record(index: int, status: str, payload: Any, rss: float = 0.0) -> None:
-        if index in temp_files:
-            shutil.rmtree(os.path.dirname(temp_files.pop(index)), ignore_errors=True)
-        on_result(index, status, payload, rss)
+    def replace(w: _Worker) -> None:
+        pool.remove(w)
+        w.kill()
 
     try:
         while queue or any(w.task is not None for w in pool):
             for w in [w for w in pool if w.task is None and not w.proc.is_alive()]:
-                pool.remove(w)
-                w.kill()
+                replace(w)
             while queue and (len(pool) < n or any(w.task is None for w in pool)):
                 idle = next((w for w in pool if w.task is None), None)
                 if idle is None:
-                    idle = _Worker(ctx, parse_fn, memory_mb)
+                    idle = _Worker(ctx, parse_fn, limits, workdir)
                     pool.append(idle)
                 index, src = queue.popleft()
-                path = src.path
-                if path is None:
-                    folder = tempfile.mkdtemp(dir=tmp)
-                    path = os.path.join(folder, src.display.rsplit("!", 1)[-1].rsplit("/", 1)[-1] or "member")
-                    with open(path, "wb") as fh:
-                        fh.write(src.data or b"")
-                    src.data = None  # the bytes now live on disk; free them
-                    temp_files[index] = path
+                assert src.path is not None
                 try:
-                    idle.give(index, path, src.display)
+                    idle.give(index, src.path, src.display)
                 except OSError:  # worker died between tasks: replace it and retry this file
-                    pool.remove(idle)
-                    idle.kill()
+                    replace(idle)
                     queue.appendleft((index, src))
             busy = [w for w in pool if w.task is not None]
             if not busy:
                 continue
             now = time.monotonic()
             wait_for = max(0.05, min(w.started + timeout for w in busy) - now)
-            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=min(wait_for, 1.0))
+            wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=min(wait_for, 0.25))
             for w in busy:
                 index = w.task
                 assert index is not None
@@ -664,24 +919,24 @@ def _run_pool(
                 except (EOFError, OSError):
                     msg = None
                 if msg is not None:
-                    _, status, payload, rss = msg
+                    _, status, payload, rss, retire = msg
                     w.task, w.done = None, w.done + 1
-                    record(index, status, payload, rss)
-                    if w.done >= max_tasks or (status == "failed" and str(payload).startswith("out of memory")):
-                        pool.remove(w)
+                    if retire or w.done >= max_tasks:
+                        pool.remove(w)  # replaced before it is given another file
                         w.retire()
+                    on_result(index, status, payload, rss)
                 elif not w.proc.is_alive():
-                    pool.remove(w)
-                    w.kill()
-                    record(index, "failed", _exit_reason(w.proc))
+                    replace(w)
+                    on_result(index, "failed", _exit_reason(w.proc, limits.memory_mb))
                 elif time.monotonic() - w.started > timeout:
-                    pool.remove(w)
-                    w.kill()
-                    record(index, "failed", f"timeout after {timeout:g} s")
+                    replace(w)
+                    on_result(index, "failed", (f"timeout after {timeout:g} s (the limit: --timeout)", "timeout"))
+                elif rss_mb(w.proc.pid) > limits.memory_mb:
+                    replace(w)
+                    on_result(index, "failed", (str(memory_error(limits.memory_mb)), "too_large"))
     finally:
         for w in pool:
             w.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _not_a_report(report: Report) -> str | None:
