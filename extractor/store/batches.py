@@ -269,7 +269,11 @@ def _expand_zips(conn: Connection, data_dir: str, batch_id: int) -> None:
         for item in discover([row.stored]):
             if isinstance(item, Source):
                 display = row.name + item.display[len(row.stored):].replace("!", "/", 1) if item.display.startswith(row.stored) else row.name
-                sha, path, size = store_bytes(data_dir, item.data or b"")
+                if item.error:  # failed in discovery (over a limit, damaged member): visible, with its reason
+                    members.append({"name": display, "sha256": None, "size": None, "stored": None, "status": "failed", "reason": item.error})
+                    continue
+                data = item.data if item.data is not None else _take(item.path)  # members are extracted to a temporary file
+                sha, path, size = store_bytes(data_dir, data)
                 members.append({"name": display, "sha256": sha, "size": size, "stored": path, "status": "queued", "reason": None})
             else:
                 display, reason = item
@@ -280,6 +284,17 @@ def _expand_zips(conn: Connection, data_dir: str, batch_id: int) -> None:
             continue
         conn.execute(delete(batch_files).where(batch_files.c.id == row.id))
         conn.execute(insert(batch_files), [{"batch_id": batch_id, "idx": row.idx, **m} for m in members])
+
+
+def _take(path: str | None) -> bytes:
+    """The bytes of a member discovery extracted to a temporary file, removing the file."""
+    if path is None:
+        return b""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
 
 
 def _mark_copies(conn: Connection, batch_id: int) -> list[tuple[int, str]]:

@@ -493,9 +493,16 @@ def _alive(pid: int) -> bool:
 # worker processes
 
 
-def _check_parent(parent_pid: int) -> None:
-    """A worker started after its parent died exits at once (the guard's limits make the kernel kill
-    it with the parent from then on)."""
+def _die_with_parent(parent_pid: int) -> None:
+    """Make the kernel kill this process when the parent dies (Linux), so a killed batch leaves no
+    orphans; exit at once if the parent is already gone. (Also used by the web's batch process.)"""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
     if os.getppid() != parent_pid:
         os._exit(1)
 
@@ -519,7 +526,7 @@ def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits, par
     """Parse files sent over `conn` until told to stop. After a MemoryError or RecursionError the
     worker says it retires with its answer, so the parent replaces it before giving it another file."""
     apply_limits(limits, workdir)  # memory limit, dies with the parent, temporary files under workdir
-    _check_parent(parent_pid)
+    _die_with_parent(parent_pid)
     quiet_stderr()  # a crash is recorded as the file's failure; no C traceback on the batch's stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("EXTRACTOR_OCR_THREADS", "1")  # one OCR thread per worker: workers already use every core
