@@ -469,9 +469,9 @@ def _parse_in_child(job: Job, path: str, display: str) -> tuple[str, Any, float]
         except (EOFError, OSError):
             msg = None
         if msg is not None:
-            _, status, payload, rss = msg
+            _, status, payload, rss, *rest = msg
             w.task, w.done = None, w.done + 1
-            if w.done >= job.max_tasks_per_child or (status == "failed" and str(payload).startswith("out of memory")):
+            if w.done >= job.max_tasks_per_child or (rest and rest[0]):  # the child hit a limit: replace it
                 w.retire()
             else:
                 _give_back(job, w)

@@ -522,9 +522,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits, parent_pid: int, workdir: str) -> None:
+def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits | int | None, parent_pid: int, workdir: str | None = None) -> None:
     """Parse files sent over `conn` until told to stop. After a MemoryError or RecursionError the
-    worker says it retires with its answer, so the parent replaces it before giving it another file."""
+    worker says it retires with its answer (the message's last field), so the parent replaces it
+    before giving it another file. `limits` may be just a memory limit in MB (the cluster's children)."""
+    if not isinstance(limits, Limits):
+        limits = DEFAULT_LIMITS.replace(memory_mb=limits)
     apply_limits(limits, workdir)  # memory limit, dies with the parent, temporary files under workdir
     _die_with_parent(parent_pid)
     quiet_stderr()  # a crash is recorded as the file's failure; no C traceback on the batch's stderr
@@ -590,7 +593,8 @@ class _Worker:
             self.proc.kill()
         self.proc.join(5)
         self.conn.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)  # what a killed LibreOffice conversion left
+        if getattr(self, "workdir", None):
+            shutil.rmtree(self.workdir, ignore_errors=True)  # what a killed LibreOffice conversion left
 
     def retire(self) -> None:
         try:
@@ -601,7 +605,7 @@ class _Worker:
         self.kill()
 
 
-def _exit_reason(proc: Any, memory_mb: int) -> tuple[str, str]:
+def _exit_reason(proc: Any, memory_mb: int = DEFAULT_MEMORY_MB) -> tuple[str, str]:
     """(reason, kind) for a worker that died holding a file. A SIGKILL we did not send is the OOM killer
     or an operator acting for the whole machine: transient, retried on the next run."""
     code = proc.exitcode
