@@ -170,3 +170,22 @@ def test_the_audit_crop_outlines_the_cells_of_its_finding(hzq, tmp_path) -> None
     left = next(b for b in hzq.table_boxes if b.table == "t4").bbox[0] - 8
     marked = [cells[c][1] for c in finding.codes if c in cells]
     assert abs(x0 / scale + left - min(b[0] for b in marked)) <= 4 and abs(x1 / scale + left - max(b[2] for b in marked)) <= 4
+
+
+def test_a_scanned_image_is_a_page_too() -> None:
+    """A PNG page (page 3 of a corpus PDF, scanned): the box of a cell in the text PDF lands on the
+    same printed number in the image, since OCR boxes are pixels × 72 / the image's resolution."""
+    scans = ROOT / "fixtures" / "scans"
+    text = extractor.parse(str(ROOT / "fixtures" / "corpus" / "c002_2021_plain.pdf")).cell_map()["t3.new.total"]
+    dpi = 144
+    scale = dpi / 72
+    pixels = _image(render_page(scans / "c002_2021_plain_p3.png", 1, [text.bbox], dpi=dpi))
+    x0, y0, x1, y1 = _extent(_mask(pixels, OUTLINE))
+    bx0, btop, bx1, bbottom = (v * scale for v in text.bbox)
+    assert max(abs(x0 - bx0), abs(x1 - bx1), abs(y0 - btop), abs(y1 - bbottom)) <= 12
+    inside = pixels[int(btop) + 4 : int(bbottom) - 4, int(bx0) + 4 : int(bx1) - 4]
+    assert (inside.sum(axis=2) < 300).sum() > 20  # the printed 116
+    tiff = scans / "c003_2021r1_plain_scan200.tiff"  # one page per frame
+    assert _image(render_page(tiff, 2, None, dpi=50)).shape[0] > 300
+    with pytest.raises(ValueError, match="out of range"):
+        render_page(tiff, 99)

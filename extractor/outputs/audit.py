@@ -32,7 +32,7 @@ TABLE_LABELS = {"t2": "表二", "t3": "表三", "t4": "表四"}
 IMAGE_DPI = 115  # table digits stay legible, a page stays ~100 KB
 PAGE_DPI = 58  # whole page when the table's position is unknown
 MARGIN = 8.0  # points around the table's box
-PDF_FORMATS = ("pdf", "image-pdf")  # formats with pages to show (a scan's boxes are in points too)
+PAGE_FORMATS = ("pdf", "image-pdf", "image")  # formats with pages to show (a scan's boxes are in points too)
 BBox = tuple[float, float, float, float]
 
 
@@ -140,7 +140,7 @@ def collect(
         headings: dict[int, dict[str, str]] = defaultdict(dict)
         for rid, code, heading in conn.execute("SELECT report_id, code, heading FROM sections WHERE found"):
             headings[rid][code] = heading
-        with_pages = [rid for rid, rep in reports.items() if rep.format in PDF_FORMATS] if images else []
+        with_pages = [rid for rid, rep in reports.items() if rep.format in PAGE_FORMATS] if images else []
         cell_boxes = {
             rid: {c.code: (c.page, c.bbox) for c in report.cells if c.page and c.bbox}
             for rid, _, report in storage.load_reports(conn, with_pages)
@@ -151,7 +151,7 @@ def collect(
         if config is not None:
             _apply_config(rep, config)
         rep.findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.rule, f.page or 0))
-        if images and rep.format in PDF_FORMATS:
+        if images and rep.format in PAGE_FORMATS:
             _attach_images(rep, boxes.get(rep.id, []), cell_boxes.get(rep.id, {}), headings.get(rep.id, {}))
     ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
     return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path)

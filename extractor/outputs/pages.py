@@ -1,4 +1,5 @@
 """Page images with cells outlined: what the web page and the audit report show beside a finding.
+A page of a PDF, or of a scanned image file (PNG/JPEG/TIFF…, a frame per page).
 
 Boxes are `Cell.bbox` / `TableBox.bbox`: PDF points, top-left origin, in pdfplumber's frame for the
 page (the page as displayed: /Rotate applied, MediaBox offsets kept). pypdfium2 renders the page's
@@ -67,8 +68,36 @@ def page_frame(pdf_page) -> tuple[float, float, float]:
 
 
 def _render(source: Source, page: int, boxes: Sequence[BBox], dpi: float, region: BBox | None) -> bytes:
-    import pypdfium2 as pdfium
     from PIL import ImageDraw
+
+    render = _scan_image if _is_image(source) else _pdf_image
+    image, scale, (ox, oy) = render(source, page, region, dpi)
+    draw = ImageDraw.Draw(image)
+    line = max(1, round(OUTLINE_WIDTH_PT * scale))
+    for box in boxes:
+        x0, y0, x1, y1 = ((box[0] - ox) * scale, (box[1] - oy) * scale, (box[2] - ox) * scale, (box[3] - oy) * scale)
+        if x1 < 0 or y1 < 0 or x0 > image.width or y0 > image.height:
+            continue  # a box off this crop
+        draw.rectangle([x0 - line, y0 - line, x1 + line, y1 + line], outline=OUTLINE, width=line)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _clip(region: BBox | None, left: float, top: float, width: float, height: float) -> BBox:
+    """The region (box frame) as an area of the rendered page (0..width, 0..height), clipped to it."""
+    if region is None:
+        return (0.0, 0.0, width, height)
+    x0, y0 = max(region[0] - left, 0.0), max(region[1] - top, 0.0)
+    x1, y1 = min(region[2] - left, width), min(region[3] - top, height)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError("the region lies outside the page")
+    return (x0, y0, x1, y1)
+
+
+def _pdf_image(source: Source, page: int, region: BBox | None, dpi: float):
+    """(RGB image, pixels per point, the image's top-left corner in the box frame) of a PDF page."""
+    import pypdfium2 as pdfium
 
     pdf = _open(source)
     try:
@@ -77,34 +106,54 @@ def _render(source: Source, page: int, boxes: Sequence[BBox], dpi: float, region
         pdf_page = pdf[page - 1]
         width, height = pdf_page.get_size()
         left, top, _ = page_frame(pdf_page)
-        if region is not None:  # clip to the page, in the rendered area's own coordinates
-            rx0, rtop = max(region[0] - left, 0.0), max(region[1] - top, 0.0)
-            rx1, rbottom = min(region[2] - left, width), min(region[3] - top, height)
-            if rx1 <= rx0 or rbottom <= rtop:
-                raise ValueError("the region lies outside the page")
-        else:
-            rx0, rtop, rx1, rbottom = 0.0, 0.0, width, height
-        scale = capped_scale(rx1 - rx0, rbottom - rtop, dpi)
-        crop = (rx0, height - rbottom, width - rx1, rtop)  # points cut off each side: left, bottom, right, top
+        x0, y0, x1, y1 = _clip(region, left, top, width, height)
+        scale = capped_scale(x1 - x0, y1 - y0, dpi)
+        crop = (x0, height - y1, width - x1, y0)  # points cut off each side: left, bottom, right, top
         try:
             image = pdf_page.render(scale=scale, crop=crop, may_draw_forms=True).to_pil().convert("RGB")
         except pdfium.PdfiumError as exc:
             raise ReadError(f"cannot render page {page} ({exc})") from None
-        draw = ImageDraw.Draw(image)
-        line = max(1, round(OUTLINE_WIDTH_PT * scale))
-        for box in boxes:
-            x0 = (box[0] - left - rx0) * scale
-            y0 = (box[1] - top - rtop) * scale
-            x1 = (box[2] - left - rx0) * scale
-            y1 = (box[3] - top - rtop) * scale
-            if x1 < 0 or y1 < 0 or x0 > image.width or y0 > image.height:
-                continue  # a box off this crop
-            draw.rectangle([x0 - line, y0 - line, x1 + line, y1 + line], outline=OUTLINE, width=line)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-        return buffer.getvalue()
+        return image, scale, (left + x0, top + y0)
     finally:
         pdf.close()
+
+
+def _is_image(source: Source) -> bool:
+    from extractor.readers import sniff
+
+    if isinstance(source, bytes):
+        return sniff(source[:2048]) == "image"
+    try:
+        with open(source, "rb") as fh:
+            return sniff(fh.read(2048)) == "image"
+    except OSError:
+        return False  # let the PDF path give the one-line error
+
+
+def _scan_image(source: Source, page: int, region: BBox | None, dpi: float):
+    """The same for a scanned image (PNG/JPEG/TIFF…, `page` = frame): its boxes are pixels × 72 / the
+    resolution OCR read it at (`readers.ocr.image_dpi`), so the same frame is used here."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from extractor.readers.ocr import image_dpi
+
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)) as opened:
+            frames = ImageSequence.Iterator(opened)
+            try:
+                frame = frames[page - 1] if page >= 1 else None
+            except IndexError:
+                frame = None
+            if frame is None:
+                raise ValueError(f"page {page} is out of range (the image has {getattr(opened, 'n_frames', 1)} pages)")
+            native = image_dpi(frame) / 72.0  # pixels per point as read
+            x0, y0, x1, y1 = _clip(region, 0.0, 0.0, frame.width / native, frame.height / native)
+            scale = capped_scale(x1 - x0, y1 - y0, dpi)
+            part = frame.crop(tuple(round(v * native) for v in (x0, y0, x1, y1))).convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})", "corrupt") from None
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    return part.resize(size, Image.Resampling.LANCZOS), scale, (x0, y0)
 
 
 def capped_scale(width_pt: float, height_pt: float, dpi: float) -> float:

@@ -102,7 +102,7 @@ def read_image(path: str, data: bytes, progress: Progress | None = None) -> Docu
     doc = Document(path=path, format="image", pages=len(frames))
     report = progress_reporter(path, progress)
     for index, frame in enumerate(frames):
-        dpi = _image_dpi(frame)
+        dpi = image_dpi(frame)
         doc.blocks.extend(ocr_page(frame, index + 1, dpi))
         if report:
             report(index + 1, len(frames))
@@ -111,7 +111,7 @@ def read_image(path: str, data: bytes, progress: Progress | None = None) -> Docu
     return doc
 
 
-def _image_dpi(image: Any) -> float:
+def image_dpi(image: Any) -> float:
     """The resolution a scan was made at: from its metadata, else guessed from an A4 page's width."""
     info = image.info.get("dpi")
     if info and isinstance(info, tuple) and info[0] and 70 <= float(info[0]) <= 1200:

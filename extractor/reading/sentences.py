@@ -83,9 +83,9 @@ def _sentence(text: str, page: int | None, section: str | None) -> Sentence:
 
 
 def extract_table_boxes(doc: Document, layout: Layout) -> list[TableBox]:
-    """Per table and page, the union of the bounding boxes of the grids in its region (PDF pages,
-    read from the text layer or by OCR: both give boxes in page points)."""
-    if doc.format not in ("pdf", "image-pdf"):
+    """Per table and page, the union of the bounding boxes of the grids in its region (PDF pages and
+    scanned images, read from the text layer or by OCR: both give boxes in page points)."""
+    if doc.format not in ("pdf", "image-pdf", "image"):
         return []
     boxes: dict[tuple[str, int], list[float]] = {}
     for table, (start, end) in sorted(layout.regions.items()):
