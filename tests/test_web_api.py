@@ -346,6 +346,9 @@ def test_pages_render_for_a_reviewer(ws, batch):
     for path in ("/upload", "/yoy", "/exports", "/admin/users", "/api/docs", "/batches/1"):
         assert client.get(path).status_code == 200, path
     assert client.get("/reports/99999").status_code == 404 and "未找到" in client.get("/reports/99999").text
+    hzq = client.get(f"/reports/{report_id(client, 'hzq2023.pdf')}/original")
+    assert hzq.status_code == 200 and hzq.content == (REAL / "hzq2023.pdf").read_bytes()
+    assert "hzq2023.pdf" in hzq.headers["content-disposition"]
     client.cookies.clear()
 
 

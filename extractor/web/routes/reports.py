@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from extractor.store import catalog
 from extractor.store.review import DECISIONS
@@ -88,6 +90,15 @@ def page_png(request: Request, who: PageReader, report_id: int, page: int):
     if png is None:
         raise HTTPException(404, "无法生成这一页的图像（原文件不在或已损坏）")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/reports/{report_id}/original")
+def original(request: Request, who: PageReader, report_id: int):
+    """The stored original, under the name it was uploaded as (the path comes from the database)."""
+    detail = _detail(request, report_id)
+    if not os.path.isfile(detail.row.path):
+        raise HTTPException(404, "原文件不在数据目录中（可能在压缩包内或已被移走）")
+    return FileResponse(detail.row.path, filename=detail.row.name, media_type="application/octet-stream")
 
 
 @router.get("/reports/{report_id}/cells/{code}")
