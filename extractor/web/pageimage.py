@@ -4,7 +4,6 @@ page shows no image, and says so, until that module is there)."""
 from __future__ import annotations
 
 import os
-import struct
 from typing import Any
 
 DPI = 110
@@ -32,16 +31,13 @@ def render(path: str, page: int, boxes: list[Any], dpi: int = DPI) -> bytes | No
         return None
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) of a PNG from its header."""
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def page_size(path: str, page: int) -> tuple[float, float] | None:
-    """(width, height) in PDF points of page `page` (1-based), for laying cell boxes over its image."""
+def page_frame(path: str, page: int) -> tuple[float, float, float, float] | None:
+    """(x, top, width, height) in PDF points of the area the page image shows, in the frame cell boxes
+    use (outputs.pages.page_frame), so boxes drawn over the image as an SVG land on their cells."""
     try:
         import pypdfium2 as pdfium
+
+        from extractor.outputs.pages import page_frame as frame
 
         pdf = pdfium.PdfDocument(path)
     except Exception:
@@ -49,7 +45,9 @@ def page_size(path: str, page: int) -> tuple[float, float] | None:
     try:
         if not 1 <= page <= len(pdf):
             return None
-        width, height = pdf[page - 1].get_size()
-        return float(width), float(height)
+        p = pdf[page - 1]
+        x, top, _ = frame(p)
+        width, height = p.get_size()
+        return x, top, float(width), float(height)
     finally:
         pdf.close()

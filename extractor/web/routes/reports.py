@@ -68,12 +68,12 @@ def report_page(request: Request, who: PageReader, report_id: int, page: int | N
         raise HTTPException(404, f"报告只有 {detail.pages} 页")
     flagged = detail.flagged()
     has_image = detail.row.ok and (detail.row.format or "") in PDF_FORMATS and pageimage.available()
-    size = pageimage.page_size(detail.row.path, shown) if has_image else None
+    frame = pageimage.page_frame(detail.row.path, shown) if has_image else None
     on_page = [c for c in detail.cells if c.page == shown and c.bbox]
     tables, loose = layouts({c.code for c in detail.cells})
     selected = detail.cell(cell) if cell else None
     return render(
-        request, "report.html", who, "reports", d=detail, page=shown, size=size, has_image=has_image and size is not None,
+        request, "report.html", who, "reports", d=detail, page=shown, frame=frame, has_image=has_image and frame is not None,
         on_page=on_page, flagged=flagged, tables=tables, loose=loose, cells={c.code: c for c in detail.cells},
         selected=selected, decisions=DECISIONS,
     )  # fmt: skip
