@@ -83,6 +83,26 @@ def test_url_inputs_are_read_by_the_workers(tmp_path: Path, cluster: str) -> Non
     assert again.ok == 0 and again.failed == 0 and again.skipped == again.total
 
 
+def test_memory_urls_on_an_in_process_cluster(tmp_path: Path) -> None:
+    """fsspec's memory:// filesystem (visible to workers in this process only): listed here, read there."""
+    import fsspec
+
+    folder = mixed_folder(tmp_path / "in")
+    fs = fsspec.filesystem("memory")
+    for p in folder.iterdir():
+        fs.pipe_file(f"/reports/{p.name}", p.read_bytes())
+    try:
+        with distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False}
+        ) as lc:
+            remote = cluster_ingest(lc.scheduler_address, ["memory://reports/"], tmp_path / "cluster.db")
+    finally:
+        fs.rm("/reports", recursive=True)
+    assert ("memory:///reports/banner.gif", "image (GIF)") in remote.skips
+    ingest([str(folder)], str(tmp_path / "local.db"), workers=2, progress="none")
+    assert dump(tmp_path / "cluster.db") == remap(dump(tmp_path / "local.db"), str(folder), "memory:///reports")
+
+
 def remap(d: dict, old: str, new: str) -> dict:
     """A dump with the paths under `old` (report paths, and in messages naming another file) under `new`."""
 

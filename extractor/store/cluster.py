@@ -104,10 +104,14 @@ class DaskExecutor:
             from distributed import Client
         except ImportError:
             raise ClusterError("--cluster needs the cluster extra: pip install 'extractor[cluster]'") from None
-        from distributed.comm import get_address_host_port
+        from distributed.comm import get_address_host_port, parse_address
+        from distributed.comm.registry import get_backend
 
-        try:
-            get_address_host_port(self.address)  # a bad address fails here, before a Client half-starts
+        try:  # a bad address fails here, before a Client half-starts
+            scheme, _ = parse_address(self.address)
+            get_backend(scheme)
+            if scheme != "inproc":  # an in-process cluster's address has no port
+                get_address_host_port(self.address)
         except (ValueError, TypeError) as exc:
             raise ClusterError(f"{self.address!r} is not a Dask scheduler address (tcp://HOST:PORT): {_one_line(exc)}") from None
         try:
