@@ -189,3 +189,16 @@ def test_a_scanned_image_is_a_page_too() -> None:
     assert _image(render_page(tiff, 2, None, dpi=50)).shape[0] > 300
     with pytest.raises(ValueError, match="out of range"):
         render_page(tiff, 99)
+
+
+def test_page_size_and_renders_from_many_threads_at_once() -> None:
+    """The web server renders in threads; pdfium must see one call at a time (PDFIUM_LOCK)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from extractor.outputs.pages import page_size
+
+    assert page_size(HZQ, 4) == pytest.approx((595.0, 842.0), abs=1)
+    assert page_size(ROOT / "fixtures" / "scans" / "c002_2021_plain_p3.png", 1) == pytest.approx((595.0, 842.0), abs=3)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        images = list(pool.map(lambda p: render_page(HZQ, p, None, dpi=40), [1, 2, 3, 4, 5] * 4))
+    assert len({png for png in images}) == 5 and all(png[:4] == b"\x89PNG" for png in images)

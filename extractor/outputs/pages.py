@@ -13,8 +13,10 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from extractor.document import BBox, ReadError
+from extractor.readers.pdfium_lock import PDFIUM_LOCK
 
 DEFAULT_DPI = 110.0
 MAX_PIXELS = 12_000_000  # ≈ an A3 page at 250 dpi; bigger renders are scaled down to fit
@@ -99,23 +101,43 @@ def _pdf_image(source: Source, page: int, region: BBox | None, dpi: float):
     """(RGB image, pixels per point, the image's top-left corner in the box frame) of a PDF page."""
     import pypdfium2 as pdfium
 
-    pdf = _open(source)
-    try:
-        if not 1 <= page <= len(pdf):
-            raise ValueError(f"page {page} is out of range (the PDF has {len(pdf)} pages)")
-        pdf_page = pdf[page - 1]
-        width, height = pdf_page.get_size()
-        left, top, _ = page_frame(pdf_page)
-        x0, y0, x1, y1 = _clip(region, left, top, width, height)
-        scale = capped_scale(x1 - x0, y1 - y0, dpi)
-        crop = (x0, height - y1, width - x1, y0)  # points cut off each side: left, bottom, right, top
+    with PDFIUM_LOCK:
+        pdf = _open(source)
         try:
-            image = pdf_page.render(scale=scale, crop=crop, may_draw_forms=True).to_pil().convert("RGB")
-        except pdfium.PdfiumError as exc:
-            raise ReadError(f"cannot render page {page} ({exc})") from None
-        return image, scale, (left + x0, top + y0)
-    finally:
-        pdf.close()
+            pdf_page = _page(pdf, page)
+            width, height = pdf_page.get_size()
+            left, top, _ = page_frame(pdf_page)
+            x0, y0, x1, y1 = _clip(region, left, top, width, height)
+            scale = capped_scale(x1 - x0, y1 - y0, dpi)
+            crop = (x0, height - y1, width - x1, y0)  # points cut off each side: left, bottom, right, top
+            try:
+                image = pdf_page.render(scale=scale, crop=crop, may_draw_forms=True).to_pil().convert("RGB")
+            except pdfium.PdfiumError as exc:
+                raise ReadError(f"cannot render page {page} ({exc})") from None
+            return image, scale, (left + x0, top + y0)
+        finally:
+            pdf.close()
+
+
+def _page(pdf, page: int):
+    if not 1 <= page <= len(pdf):
+        raise ValueError(f"page {page} is out of range (the PDF has {len(pdf)} pages)")
+    return pdf[page - 1]
+
+
+def page_size(source: Source, page: int) -> tuple[float, float]:
+    """(width, height) in points of page `page` (1-based) as rendered — the CropBox as displayed,
+    the size `render_page` draws at 72 dpi; for a scanned image its pixels × 72 / its resolution."""
+    if _is_image(source):
+        with _frame(source, page) as (frame, native):
+            return frame.width / native, frame.height / native
+    with PDFIUM_LOCK:
+        pdf = _open(source)
+        try:
+            width, height = _page(pdf, page).get_size()
+            return float(width), float(height)
+        finally:
+            pdf.close()
 
 
 def _is_image(source: Source) -> bool:
@@ -133,27 +155,34 @@ def _is_image(source: Source) -> bool:
 def _scan_image(source: Source, page: int, region: BBox | None, dpi: float):
     """The same for a scanned image (PNG/JPEG/TIFF…, `page` = frame): its boxes are pixels × 72 / the
     resolution OCR read it at (`readers.ocr.image_dpi`), so the same frame is used here."""
+    from PIL import Image
+
+    with _frame(source, page) as (frame, native):
+        x0, y0, x1, y1 = _clip(region, 0.0, 0.0, frame.width / native, frame.height / native)
+        scale = capped_scale(x1 - x0, y1 - y0, dpi)
+        part = frame.crop(tuple(round(v * native) for v in (x0, y0, x1, y1))).convert("RGB")
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    return part.resize(size, Image.Resampling.LANCZOS), scale, (x0, y0)
+
+
+@contextmanager
+def _frame(source: Source, page: int):
+    """(frame `page` of an image file, its pixels per point as OCR read it); ReadError if unreadable."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     from extractor.readers.ocr import image_dpi
 
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)) as opened:
-            frames = ImageSequence.Iterator(opened)
             try:
-                frame = frames[page - 1] if page >= 1 else None
+                frame = ImageSequence.Iterator(opened)[page - 1] if page >= 1 else None
             except IndexError:
                 frame = None
             if frame is None:
                 raise ValueError(f"page {page} is out of range (the image has {getattr(opened, 'n_frames', 1)} pages)")
-            native = image_dpi(frame) / 72.0  # pixels per point as read
-            x0, y0, x1, y1 = _clip(region, 0.0, 0.0, frame.width / native, frame.height / native)
-            scale = capped_scale(x1 - x0, y1 - y0, dpi)
-            part = frame.crop(tuple(round(v * native) for v in (x0, y0, x1, y1))).convert("RGB")
+            yield frame, image_dpi(frame) / 72.0
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})", "corrupt") from None
-    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-    return part.resize(size, Image.Resampling.LANCZOS), scale, (x0, y0)
 
 
 def capped_scale(width_pt: float, height_pt: float, dpi: float) -> float:
