@@ -1,22 +1,30 @@
 #!/usr/bin/env python
-"""Throughput benchmark: ingest a generated folder of N reports and compare with plain pdfplumber.
+"""Speed benchmark: our parser side by side with plain pdfplumber, printed as ratios (docs/batch.md).
 
-The folder is made by copying the fixture PDFs and DOCX files with a small byte change each (a PDF
-comment after %%EOF, a zip comment in a DOCX), so every copy has its own sha256 and is really parsed.
-The figure we track is the ratio of our ingest wall time to the time `pdfplumber` `extract_tables` on
-every page of the same PDFs takes in one process (measured on a sample, extrapolated).
+Four measurements, run one after the other in this order (the CPU may be shared: run it alone):
 
-    .venv/bin/python scripts/bench.py            # 1000 reports
-    .venv/bin/python scripts/bench.py --n 50     # quick run
+1. in-process: `extractor.parse` on each real PDF fixture against pdfplumber `extract_tables()` on
+   every page of the same file, both warm, best of `--repeat` runs (target ≤ 0.3×);
+2. process: `extractor parse FILE --format json` as a process against a process that only runs
+   pdfplumber `extract_tables()` on it, best of `--repeat` (target ≤ 0.5×);
+3. ingest: a generated folder of `--n` reports (fixture PDFs and DOCX copied with a byte changed, so
+   every copy is really parsed) on `--workers` workers: reports per second, against `--baseline-rate`
+   (the rate before the pdfium engine, docs/batch.md) when given (target ≥ 3×), and peak memory per
+   worker (target ≤ 150 MB);
+4. with `--scans`: seconds per scanned page (scripts/bench_ocr.py, target ≤ 1.5 s).
+
+    .venv/bin/python scripts/bench.py                      # 1-3, 200 reports
+    .venv/bin/python scripts/bench.py --n 60 --scans       # quick, with OCR
+    .venv/bin/python scripts/bench.py --only process       # one measurement
     .venv/bin/python scripts/bench.py --cluster --n 2000 [--postgres]   # local pool vs Dask (bench_cluster.py)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +35,50 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extractor.readers import sniff  # noqa: E402
-from extractor.store.ingest import ingest  # noqa: E402
+
+PLUMBER_ONLY = "import sys, pdfplumber\nwith pdfplumber.open(sys.argv[1]) as pdf:\n    [p.extract_tables() for p in pdf.pages]\n"
+
+
+def plumber_tables(path: Path) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            page.extract_tables()
+
+
+def best_of(repeat: int, fn) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def in_process(pdfs: list[Path], repeat: int) -> None:
+    import extractor
+
+    print("1. in-process, best of", repeat, "(ms)")
+    print(f"   {'file':<40} {'extractor.parse':>15} {'pdfplumber':>11} {'ratio':>6}")
+    for path in pdfs:
+        extractor.parse(path)  # warm: imports, caches
+        plumber_tables(path)
+        ours = best_of(repeat, lambda p=path: extractor.parse(p))
+        theirs = best_of(repeat, lambda p=path: plumber_tables(p))
+        print(f"   {path.name:<40} {ours * 1000:>15.0f} {theirs * 1000:>11.0f} {ours / theirs:>5.2f}×  (target ≤ 0.3×)")
+
+
+def as_process(pdfs: list[Path], repeat: int) -> None:
+    cli = [str(Path(sys.executable).with_name("extractor"))]
+    if not Path(cli[0]).exists():
+        cli = [sys.executable, "-m", "extractor.cli.main"]
+    print("2. as a process, best of", repeat, "(ms)")
+    print(f"   {'file':<40} {'extractor parse':>15} {'pdfplumber':>11} {'ratio':>6}")
+    for path in pdfs:
+        ours = best_of(repeat, lambda p=path: subprocess.run([*cli, "parse", str(p), "--format", "json"], check=True, capture_output=True))
+        theirs = best_of(repeat, lambda p=path: subprocess.run([sys.executable, "-c", PLUMBER_ONLY, str(p)], check=True, capture_output=True))
+        print(f"   {path.name:<40} {ours * 1000:>15.0f} {theirs * 1000:>11.0f} {ours / theirs:>5.2f}×  (target ≤ 0.5×)")
 
 
 def sources(folder: Path) -> list[tuple[Path, str]]:
@@ -35,7 +86,7 @@ def sources(folder: Path) -> list[tuple[Path, str]]:
     out = []
     for p in sorted(folder.iterdir()):
         if p.is_file():
-            kind = sniff(p.read_bytes()[:8192] if p.suffix.lower() != ".docx" else p.read_bytes())
+            kind = sniff(p.read_bytes())
             if kind in ("pdf", "docx"):
                 out.append((p, kind))
     return out
@@ -57,19 +108,31 @@ def generate(dest: Path, n: int, src: list[tuple[Path, str]]) -> list[Path]:
     return pdfs
 
 
-def pdfplumber_seconds(pdfs: list[Path], sample: int) -> tuple[float, int, int]:
-    """(seconds, pages, files) for extract_tables on every page of a sample of the PDFs, one process."""
-    import pdfplumber
+def ingest_rate(n: int, workers: int, fixtures: Path, baseline: float | None) -> None:
+    from extractor.store.ingest import ingest
 
-    chosen = pdfs[:sample]
-    pages = 0
-    start = time.perf_counter()
-    for p in chosen:
-        with pdfplumber.open(p) as pdf:
-            for page in pdf.pages:
-                page.extract_tables()
-                pages += 1
-    return time.perf_counter() - start, pages, len(chosen)
+    src = sources(fixtures)
+    if not src:
+        sys.exit(f"no PDF or DOCX files in {fixtures}")
+    work = Path(tempfile.mkdtemp(prefix="extractor-bench-"))
+    try:
+        folder = work / "reports"
+        folder.mkdir()
+        pdfs = generate(folder, n, src)
+        print(f"3. ingest: {n} files ({len(pdfs)} PDF, {n - len(pdfs)} DOCX) from {len(src)} fixtures, {workers} workers")
+        start = time.perf_counter()
+        summary = ingest([str(folder)], str(work / "bench.db"), workers=workers, progress="none")
+        wall = time.perf_counter() - start
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = children.ru_utime + children.ru_stime
+        rate = summary.ok / wall
+        print(f"   {summary.ok} ok, {summary.failed} failed in {wall:.1f} s: {rate:.2f} reports/s, {wall / max(summary.pages, 1) * 1000:.0f} ms/page")
+        print(f"   worker CPU: {cpu / max(summary.ok, 1) * 1000:.0f} ms/report, {cpu / max(summary.pages, 1) * 1000:.0f} ms/page (the figure load on a shared machine does not move)")
+        if baseline:
+            print(f"   against {baseline:.2f} reports/s before: {rate / baseline:.2f}×  (target ≥ 3×)")
+        print(f"   peak memory per worker: {summary.peak_worker_rss_mb:.0f} MB  (target ≤ 150 MB)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -79,65 +142,26 @@ def main() -> None:
         bench_cluster.main([a for a in sys.argv[1:] if a != "--cluster"])
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=1000, help="reports to generate (default 1000)")
-    ap.add_argument("--workers", type=int, default=None, help="ingest workers (default: one per core)")
-    ap.add_argument("--sample", type=int, default=20, help="PDFs timed with plain pdfplumber (default 20)")
-    ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "corpus", help="folder of source documents")
-    ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
+    ap.add_argument("--only", choices=["in-process", "process", "ingest"], help="run one measurement")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per file for 1 and 2 (best is kept)")
+    ap.add_argument("--n", type=int, default=200, help="reports to generate for the ingest (default 200)")
+    ap.add_argument("--workers", type=int, default=2, help="ingest workers (default 2)")
+    ap.add_argument("--fixtures", type=Path, default=ROOT / "fixtures" / "corpus", help="folder of documents to ingest")
+    ap.add_argument("--baseline-rate", type=float, default=None, help="reports/s of the code to compare the ingest with")
+    ap.add_argument("--pdfs", type=Path, nargs="*", default=sorted((ROOT / "fixtures" / "real").glob("*.pdf")), help="PDFs for 1 and 2")
     ap.add_argument("--scans", action="store_true", help="also time OCR: seconds per scanned page (fixtures/scans)")
     args = ap.parse_args()
+    if args.only in (None, "in-process"):
+        in_process(args.pdfs, args.repeat)
+    if args.only in (None, "process"):
+        as_process(args.pdfs, args.repeat)
+    if args.only in (None, "ingest"):
+        ingest_rate(args.n, args.workers, args.fixtures, args.baseline_rate)
     if args.scans:
         import bench_ocr  # scripts/bench_ocr.py, beside this file
 
+        print("4. OCR, seconds per scanned page (target ≤ 1.5 s)")
         bench_ocr.main([])
-
-    src = sources(args.fixtures)
-    if not src:
-        sys.exit(f"no PDF or DOCX files in {args.fixtures}")
-    work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="extractor-bench-"))
-    folder = work / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    db = work / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    try:
-        pdfs = generate(folder, args.n, src)
-        workers = args.workers or os.cpu_count() or 1
-        print(
-            f"{args.n} files ({len(pdfs)} PDF, {args.n - len(pdfs)} DOCX) from {len(src)} fixtures; {workers} workers",
-            flush=True,
-        )
-        start = time.perf_counter()
-        summary = ingest([str(folder)], str(db), workers=workers, progress="auto")
-        wall = time.perf_counter() - start
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = children.ru_utime + children.ru_stime
-
-        print(summary.text(limit=5))
-        pages = max(summary.pages, 1)
-        print(
-            f"ingest: {wall:.1f} s wall, {summary.ok / wall:.1f} reports/s,"
-            f" {wall / pages * 1000:.1f} ms/page wall, {cpu / pages * 1000:.1f} ms/page CPU ({pages} pages)"
-        )
-        print(
-            f"peak memory per worker: {summary.peak_worker_rss_mb:.0f} MB"
-            f" (largest child maxrss {children.ru_maxrss / 1024:.0f} MB)"
-        )
-        if pdfs:
-            secs, ppages, files = pdfplumber_seconds(pdfs, args.sample)
-            per_file = secs / files
-            extrapolated = per_file * len(pdfs)
-            print(
-                f"pdfplumber extract_tables, 1 process: {secs:.1f} s on {files} PDFs ({ppages} pages,"
-                f" {secs / max(ppages, 1) * 1000:.1f} ms/page) -> {extrapolated:.1f} s for the {len(pdfs)} PDFs"
-            )
-            print(
-                f"ratio ingest wall / pdfplumber: {wall / extrapolated:.2f}"
-                f" (ingest includes the {args.n - len(pdfs)} DOCX; CPU-time ratio {cpu / extrapolated:.2f})"
-            )
-    finally:
-        if not args.dir:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -25,29 +25,6 @@ ALIGN_GAP = 8.0  # points between numbers of one column across lines
 MAX_LINES_BETWEEN_ROWS = 8  # wrapped labels between two rows of numbers of one table
 
 
-def _cheap_page_texts(data: bytes) -> list[str]:
-    """Text of every page via pdfium (≈ 5 ms a page); raises ReadError for encrypted/corrupt files."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message or "security" in message:
-            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
-        raise ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt") from None
-    texts = []
-    try:
-        for page in pdf:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-    finally:
-        pdf.close()
-    return texts
-
-
 def _needs_tables(text: str) -> bool:
     flat = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return any(word in flat for word in table_page_vocabulary())
@@ -182,7 +159,7 @@ def garbled(text: str) -> bool:
     return sum(ch.isdigit() for ch in flat) < len(flat) / 2  # a page of table numbers is not junk
 
 
-def _scanned_pages(data: bytes, texts: list[str], ocr: str) -> list[int]:
+def _scanned_pages(pdf, texts: list[str], ocr: str) -> list[int]:
     """Indexes of the pages to read by OCR: with `ocr='always'` every page, else the pages without a
     usable text layer that show something (an image, or text drawn as outlines); a page with nothing
     on it is just blank."""
@@ -191,19 +168,22 @@ def _scanned_pages(data: bytes, texts: list[str], ocr: str) -> list[int]:
     candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
     if not candidates:
         return []
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(data)
-    try:
-        return [i for i in candidates if any(True for _ in pdf[i].get_objects(max_depth=1))]
-    finally:
-        pdf.close()
+    return [i for i in candidates if any(True for _ in pdf[i].get_objects(max_depth=1))]
 
 
 def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: str = "pdfium") -> Document:
     """`ocr`: auto | always | never (see `extractor.readers.read`); `progress(page, pages)` after each
-    page read by OCR; `engine`: pdfium (pdfplumber for the pages it does not reproduce) or pdfplumber."""
-    texts = _cheap_page_texts(data)
+    page read by OCR; `engine`: pdfium (pdfplumber for the pages it does not reproduce) or pdfplumber.
+    One pdfium document serves the whole read (pdfium is not thread-safe: one per process)."""
+    pages = PageSource(data, engine)  # raises ReadError for encrypted / corrupt files
+    try:
+        return _read(path, pages, ocr, progress)
+    finally:
+        pages.close()
+
+
+def _read(path: str, pages: PageSource, ocr: str, progress) -> Document:
+    texts = pages.texts()
     if not texts:
         raise ReadError("the PDF has no pages", "empty")
     all_scanned = sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts)
@@ -213,19 +193,19 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: s
         if all_scanned:
             raise ReadError("no text layer (a scanned PDF): it needs OCR, which --ocr never turns off", "needs_ocr")
     else:
-        scanned = _scanned_pages(data, texts, ocr)
+        scanned = _scanned_pages(pages.pdf, texts, ocr)
         if scanned:
             from extractor.readers.ocr import INSTALL_HINT, missing_ocr_error, ocr_available
 
             if not ocr_available():
                 if all_scanned or ocr == "always":
                     raise missing_ocr_error("no text layer (a scanned PDF)")
-                pages = ", ".join(str(i + 1) for i in scanned)
-                notes.append(f"第 {pages} 页没有文字层（扫描页），未读取：需要 OCR（{INSTALL_HINT}）")
+                numbers = ", ".join(str(i + 1) for i in scanned)
+                notes.append(f"第 {numbers} 页没有文字层（扫描页），未读取：需要 OCR（{INSTALL_HINT}）")
                 scanned = []
     if all_scanned and not scanned:
         raise ReadError("no text layer and nothing drawn on the pages: nothing to read", "empty")
-    ocr_blocks = _ocr_pages(path, data, scanned, progress) if scanned else {}
+    ocr_blocks = _ocr_pages(path, pages.pdf, scanned, progress) if scanned else {}
     fmt = "image-pdf" if len(scanned) * 2 >= len(texts) else "pdf"
     doc = Document(path=path, format=fmt, pages=len(texts), notes=notes)
     if scanned and fmt == "pdf":
@@ -236,23 +216,19 @@ def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: s
         if not doc.blocks:
             raise ReadError("no text layer (a scanned PDF), and OCR found no text on its pages", "empty")
         return doc
-    pages = PageSource(data, engine)
-    try:
-        previous_had_tables = False
-        for index, text in enumerate(texts):
-            page_no = index + 1
-            own = _needs_tables(text)
-            # the page after a table page may hold its last rows (even a row of empty cells)
-            has_tables = own or previous_had_tables
-            previous_had_tables = own or (previous_had_tables and _has_number_rows(text))
-            if index in ocr_blocks:
-                doc.blocks.extend(ocr_blocks[index])
-                previous_had_tables = any(isinstance(b, Grid) for b in ocr_blocks[index])
-                continue
-            blocks = _table_page_blocks(pages, index, text, doc.notes) if has_tables else _plain_lines(text, page_no)
-            doc.blocks.extend(blocks)
-    finally:
-        pages.close()
+    previous_had_tables = False
+    for index, text in enumerate(texts):
+        page_no = index + 1
+        own = _needs_tables(text)
+        # the page after a table page may hold its last rows (even a row of empty cells)
+        has_tables = own or previous_had_tables
+        previous_had_tables = own or (previous_had_tables and _has_number_rows(text))
+        if index in ocr_blocks:
+            doc.blocks.extend(ocr_blocks[index])
+            previous_had_tables = any(isinstance(b, Grid) for b in ocr_blocks[index])
+            continue
+        blocks = _table_page_blocks(pages, index, text, doc.notes) if has_tables else _plain_lines(text, page_no)
+        doc.blocks.extend(blocks)
     return doc
 
 
@@ -275,26 +251,20 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
         return _plain_lines(text, page_no)
 
 
-def _ocr_pages(path: str, data: bytes, indexes: list[int], progress) -> dict[int, list]:
+def _ocr_pages(path: str, pdf, indexes: list[int], progress) -> dict[int, list]:
     """Blocks of the given pages read by OCR, each page rendered at its scan's own resolution."""
-    import pypdfium2 as pdfium
-
     from extractor.readers.ocr import ocr_page, progress_reporter
 
     report = progress_reporter(path, progress)
     out: dict[int, list] = {}
-    pdf = pdfium.PdfDocument(data)
-    try:
-        for done, index in enumerate(indexes, start=1):
-            page = pdf[index]
-            dpi = _scan_dpi(page)
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            out[index] = ocr_page(image, index + 1, dpi)
-            page.close()
-            if report:
-                report(done, len(indexes))
-    finally:
-        pdf.close()
+    for done, index in enumerate(indexes, start=1):
+        page = pdf[index]
+        dpi = _scan_dpi(page)
+        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        out[index] = ocr_page(image, index + 1, dpi)
+        page.close()
+        if report:
+            report(done, len(indexes))
     return out
 
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import regex
 
-INF = float("inf")
+from extractor.document import ReadError
+
 _OBJ = regex.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)endobj", regex.DOTALL)
 _FONT_NAME = regex.compile(rb"/FontName\s*/([^\s/<>\[\]()]+)")
 _DESCENT = regex.compile(rb"/Descent\s*(-?\d*\.?\d+)")
@@ -434,58 +435,83 @@ def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float)
     return _page_class()(objects, right - left, top - bottom, page_number, doctop)
 
 
-class PdfiumEngine:
-    """Pages of one PDF as pdfplumber-compatible pages built from pdfium (one document per process)."""
+KEEP_PAGES = 80  # pages whose pdfium handles the cheap pass keeps open for the table pass
 
-    def __init__(self, data: bytes):
-        import pypdfium2 as pdfium
 
-        self.fonts = _Fonts(font_facts(data))
-        self.pdf = pdfium.PdfDocument(data)
-        self.heights = [self.pdf.get_page_size(i)[1] for i in range(len(self.pdf))]
+def open_document(data: bytes):
+    """The pdfium document of a PDF's bytes; ReadError for encrypted or corrupt files."""
+    import pypdfium2 as pdfium
 
-    def page(self, index: int):
-        page = self.pdf[index]
-        textpage = page.get_textpage()
-        try:
-            return plumber_page(page, textpage, self.fonts, index + 1, sum(self.heights[:index]))
-        finally:
-            textpage.close()
-            page.close()
-
-    def close(self) -> None:
-        self.pdf.close()
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message or "security" in message:
+            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
+        raise ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt") from None
 
 
 class PageSource:
-    """The pages of one PDF for the table reader: pdfium-built pages by default, pdfplumber's own for
-    a page pdfium's objects would not reproduce (or the whole file when `engine='pdfplumber'`, the
-    oracle the tests compare against). pdfplumber is opened only when a page needs it."""
+    """The pages of one PDF, from one pdfium document: their plain text (the cheap pass, ≈ 5 ms a
+    page) and, for the pages that may hold tables, pdfplumber-compatible pages built from pdfium's
+    objects, or pdfplumber's own for a page those would not reproduce (and for the whole file with
+    `engine='pdfplumber'`, the oracle the tests compare against). pdfplumber is opened only when a
+    page needs it."""
 
     def __init__(self, data: bytes, engine: str = "pdfium"):
         self.data = data
-        self._plumber = None
-        self._pdfium: PdfiumEngine | None = None
+        self.pdf = open_document(data)
+        self.engine = engine
         self.fallbacks: dict[int, str] = {}  # page index -> why pdfplumber read it
-        if engine == "pdfium":
-            try:
-                self._pdfium = PdfiumEngine(data)
-            except Unsupported as exc:
-                self._whole_file = str(exc)
+        self._kept: dict[int, tuple] = {}  # page index -> (page, textpage) from the cheap pass
+        self._fonts: _Fonts | None = None
+        self._whole_file = "" if engine == "pdfium" else "pdfplumber engine chosen"
+        self._plumber = None
+        self._heights: list[float] = []
+
+    def texts(self) -> list[str]:
+        """Every page's text from pdfium's text page."""
+        out = []
+        for index in range(len(self.pdf)):
+            page = self.pdf[index]
+            textpage = page.get_textpage()
+            out.append(textpage.get_text_range())
+            self._heights.append(page.get_height())
+            if index < KEEP_PAGES:
+                self._kept[index] = (page, textpage)
             else:
-                self._whole_file = ""
-        else:
-            self._whole_file = "pdfplumber engine chosen"
+                textpage.close()
+                page.close()
+        return out
 
     def page(self, index: int):
-        if self._pdfium is not None and index not in self.fallbacks:
+        """A page for pdf.py's table reader (pdfplumber's Page interface)."""
+        if not self._whole_file and index not in self.fallbacks:
             try:
-                return self._pdfium.page(index)
+                return self._pdfium_page(index)
             except Unsupported as exc:
                 self.fallbacks[index] = str(exc)
         elif self._whole_file:
             self.fallbacks.setdefault(index, self._whole_file)
         return self.plumber_page(index)
+
+    def _pdfium_page(self, index: int):
+        if self._fonts is None:
+            try:
+                self._fonts = _Fonts(font_facts(self.data))
+            except Unsupported as exc:
+                self._whole_file = str(exc)
+                raise
+        if not self._heights:
+            self._heights = [self.pdf.get_page_size(i)[1] for i in range(len(self.pdf))]
+        kept = self._kept.pop(index, None)
+        page, textpage = kept if kept else (self.pdf[index], None)
+        textpage = textpage or page.get_textpage()
+        try:
+            return plumber_page(page, textpage, self._fonts, index + 1, sum(self._heights[:index]))
+        finally:
+            textpage.close()
+            page.close()
 
     def plumber_page(self, index: int):
         if self._plumber is None:
@@ -497,7 +523,10 @@ class PageSource:
         return self._plumber.pages[index]
 
     def close(self) -> None:
-        if self._pdfium is not None:
-            self._pdfium.close()
+        for page, textpage in self._kept.values():
+            textpage.close()
+            page.close()
+        self._kept.clear()
+        self.pdf.close()
         if self._plumber is not None:
             self._plumber.close()
