@@ -17,6 +17,7 @@ from extractor.document import BBox, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.labels import table_page_vocabulary
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
+from extractor.readers.pdfium_lock import PDFIUM_LOCK
 from extractor.readers.pdfium_page import PageSource
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
@@ -174,12 +175,14 @@ def _scanned_pages(pdf, texts: list[str], ocr: str) -> list[int]:
 def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: str = "pdfium") -> Document:
     """`ocr`: auto | always | never (see `extractor.readers.read`); `progress(page, pages)` after each
     page read by OCR; `engine`: pdfium (pdfplumber for the pages it does not reproduce) or pdfplumber.
-    One pdfium document serves the whole read (pdfium is not thread-safe: one per process)."""
-    pages = PageSource(data, engine)  # raises ReadError for encrypted / corrupt files
-    try:
-        return _read(path, pages, ocr, progress)
-    finally:
-        pages.close()
+    One pdfium document serves the whole read, under the process-wide pdfium lock (pdfium is not
+    thread-safe, not even across documents)."""
+    with PDFIUM_LOCK:
+        pages = PageSource(data, engine)  # raises ReadError for encrypted / corrupt files
+        try:
+            return _read(path, pages, ocr, progress)
+        finally:
+            pages.close()
 
 
 def _read(path: str, pages: PageSource, ocr: str, progress) -> Document:
