@@ -77,7 +77,13 @@ def test_markdown_and_excel(db, tmp_path):
     book = openpyxl.load_workbook(xlsx)
     assert book.sheetnames == ["汇总", "发现"]
     header = [c.value for c in book["发现"][1]]
-    assert header[:6] == ["指纹", "机构", "年度", "级别", "规则", "说明"] and "决定" in header
+    assert header[:6] == ["指纹", "机构", "年度", "级别", "问题", "说明"] and "决定" in header and header[-1] == "规则编号"
+    rows = [[c.value for c in row] for row in book["发现"].iter_rows(min_row=2)]
+    hzq = [r for r in rows if r[1] == "淮安市洪泽区人民政府"]
+    assert hzq and all(r[3] == "错误" and r[4] == "表四总计不符" and r[-1] == "t4.group_total" for r in hzq)
+    assert all("/" not in (r[10] or "") for r in rows)  # the file's own name, no server folder
+    text = md.read_text(encoding="utf-8")
+    assert "| 错误 | 表四总计不符 |" in text and "`t4.group_total`" in text
     bad = runner.invoke(main, ["audit", "--db", str(db), "--out", str(tmp_path / "a.pdf")])
     assert bad.exit_code != 0 and "不支持" in bad.output
 
@@ -89,7 +95,7 @@ def test_rules_file_applies_to_the_audit(db, tmp_path):
     assert CliRunner().invoke(main, ["audit", "--db", str(db), "--out", str(out), "--rules", str(rules)]).exit_code == 0
     text = out.read_text(encoding="utf-8")
     assert "structure.section_numbering" not in text
-    assert re.search(r"\| 警告 \| t3\.column_sum", text) and not re.search(r"\| 错误 \| t3\.column_sum", text)
+    assert re.search(r"\| 警告 \| 表三列合计不符", text) and not re.search(r"\| 错误 \| 表三列合计不符", text)
 
 
 def test_return_letters_list_what_to_correct(db, tmp_path):

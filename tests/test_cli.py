@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -43,8 +44,19 @@ def test_parse_csv_has_bom_and_long_rows(tmp_path):
 def test_parse_text_summary_names_findings():
     proc = run("parse", str(REAL / "seed2020.txt"))
     assert proc.returncode == 0
-    assert "银川市金凤区审批服务管理局" in proc.stdout and "structure.missing_rows" in proc.stdout
+    assert "银川市金凤区审批服务管理局" in proc.stdout and "[错误] 表三缺少行：" in proc.stdout
+    assert "structure.missing_rows" not in proc.stdout  # people read titles, not ids
     assert "✗ 四、政府信息公开行政复议、行政诉讼情况" in proc.stdout
+
+
+def test_parse_text_summary_names_the_cells_to_check():
+    """「N 个需核对」 is followed by the cells: row, columns and why."""
+    proc = run("parse", str(REAL / "kewei2024.md"))
+    assert proc.returncode == 0
+    m = re.search(r"（(\d+) 个需核对）", proc.stdout)
+    assert m and int(m.group(1)) > 0
+    assert "「（二）部分公开」整行：行标签缺失，按表格行序定位" in proc.stdout
+    assert "the whole row" not in proc.stdout
 
 
 def _encrypted_pdf(path: Path) -> Path:

@@ -122,12 +122,15 @@ def test_xlsx_numbers_red_error_cells_findings_sheet(db: tuple[Path, list[Report
         if cell.fill.fill_type == "solid":
             red.append(cell)
     assert len(red) == 1
-    assert red[0].comment is not None and "t3.column_sum" in red[0].comment.text
+    assert red[0].comment is not None and "表三列合计不符" in red[0].comment.text
     carry = codes.index("t3.carried_in.natural_person") + 1
     carry_red = [r[carry - 1] for r in ws.iter_rows(min_row=3) if r[carry - 1].fill.fill_type == "solid"]
-    assert len(carry_red) == 1 and "cross_year.carry_over" in carry_red[0].comment.text
-    rules = {row[4] for row in wb["发现"].iter_rows(min_row=2, values_only=True)}
-    assert {"t3.column_sum", "cross_year.carry_over"} <= rules
+    assert len(carry_red) == 1 and "跨年度结转不衔接" in carry_red[0].comment.text
+    header = [c.value for c in wb["发现"][1]]
+    rows = [dict(zip(header, row, strict=True)) for row in wb["发现"].iter_rows(min_row=2, values_only=True)]
+    assert {"t3.column_sum", "cross_year.carry_over"} <= {r["规则编号"] for r in rows}
+    assert {r["级别"] for r in rows} <= {"错误", "警告", "提示"}
+    assert any(r["问题"] == "表三列合计不符" for r in rows)
 
 
 def test_by_year_shows_each_year_and_the_change(db: tuple[Path, list[Report]], tmp_path: Path) -> None:

@@ -116,10 +116,10 @@ def test_workbook_decisions_are_imported(db, tmp_path):
     book = openpyxl.load_workbook(path)
     sheet = book["发现"]
     header = [c.value for c in sheet[1]]
-    col = {name: header.index(name) + 1 for name in ("指纹", "规则", "决定", "更正值", "审核人", "备注")}
+    col = {name: header.index(name) + 1 for name in ("指纹", "规则编号", "决定", "更正值", "审核人", "备注")}
     chosen = {}
     for row in range(2, sheet.max_row + 1):
-        rule = sheet.cell(row, col["规则"]).value
+        rule = sheet.cell(row, col["规则编号"]).value
         if rule == "t4.group_total" and "corrected" not in chosen.values():
             sheet.cell(row, col["决定"], "已更正")
             sheet.cell(row, col["更正值"], 11)

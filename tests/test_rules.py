@@ -12,6 +12,7 @@ from builders import REAL, build_2019_docx, build_2021_docx, consistent_values
 from click.testing import CliRunner
 
 from extractor import parse
+from extractor.checks.rules import RULES
 from extractor.checks.settings import RulesConfigError, apply, load
 from extractor.cli.main import main
 
@@ -275,6 +276,36 @@ def test_rules_command_lists_every_rule_with_tolerance_and_skip(tmp_path):
     assert rows["t2.fee_unit"]["tolerance"] == 10000
     rules = write_rules(tmp_path, '[rules."narrative.percentage"]\nenabled = false\n[rules."t2.fee_unit"]\ntolerance = 50000\n')
     text = CliRunner().invoke(main, ["rules", "--rules", str(rules)]).output
-    assert "narrative.percentage" in text and " off " in text and "容差 50000 万元" in text
+    assert "narrative.percentage" in text and " 关闭 " in text and "容差 50000 万元" in text
     bad = CliRunner().invoke(main, ["rules", "--rules", str(write_rules(tmp_path, '[rules."x.y"]\nenabled=false\n'))])
     assert bad.exit_code != 0 and "unknown rule" in bad.output
+
+
+def test_every_rule_has_a_short_chinese_title():
+    """People read titles, not ids: the catalogue (rules, parser findings, cross-report rules) and every
+    rule id the code emits have one, in lexicon/data/wording.toml."""
+    import re
+
+    from extractor.checks.cross import CROSS_RULES
+    from extractor.lexicon.labels import wording
+
+    titles = wording()["rule_titles"]
+    for rule in [*RULES, *CROSS_RULES]:
+        assert rule.title != rule.id, rule.id
+        assert re.search(r"[\u4e00-\u9fff]", rule.title) and len(rule.title) <= 14, rule.title
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (Path(__file__).parent.parent / "extractor").rglob("*.py"))
+    emitted = set(re.findall(r'rule="([a-z_]+\.[a-z_.]+)"', source))
+    assert emitted and not emitted - set(titles), emitted - set(titles)
+
+
+def test_no_english_in_the_cell_labels_people_read():
+    """cells.csv carries developer notes ('（六）其他处理 — the whole row; …'); labels must not."""
+    import re
+
+    from extractor.checks.base import describe_cell
+    from extractor.lexicon.labels import cell_catalogue
+
+    for code, row in cell_catalogue().items():
+        for key in ("group", "row", "column", "unit"):
+            assert not re.search(r"[A-Za-z]{3}", row[key]), (code, key, row[key])
+        assert not re.search(r"[A-Za-z]{3}", describe_cell(code)), code

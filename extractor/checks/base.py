@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import regex
 
-from extractor.lexicon.labels import cell_catalogue, vocabulary
+from extractor.lexicon.labels import cell_catalogue, rule_title, vocabulary
 from extractor.report import Cell, Finding
 
 T3_COLUMN_NAMES = dict(zip(vocabulary()["t3"]["columns"], vocabulary()["t3"]["column_labels"], strict=True))
@@ -64,6 +64,11 @@ class Rule:
     skipped: str = ""  # when the rule does not run, in words
     source: str = "checks"
     levels: tuple[str, ...] = field(default=())  # other severities it may give (e.g. warning when a cell is blank)
+
+    @property
+    def title(self) -> str:
+        """The short Chinese title people read (lexicon/data/wording.toml)."""
+        return rule_title(self.id)
 
 
 # the tolerance of the rule being run (set by run_checks from the rule or the user's rules file)
@@ -137,7 +142,7 @@ def describe_group(codes: list[str]) -> str:
         group = row.get("group", "")
         subgroup = group.startswith("（") or row.get("table") == "t4"
         members = [r for r in rows if r.get("group") == group]
-        label = group if subgroup and (len(members) > 1 or not row.get("row")) else _short(row.get("row") or group)
+        label = group if subgroup and (len(members) > 1 or not row.get("row")) else short_label(row.get("row") or group)
         if label not in parts:
             parts.append(label)
     if len(parts) == 1:
@@ -145,7 +150,7 @@ def describe_group(codes: list[str]) -> str:
     return table + "与".join(f"「{p}」" for p in parts) + "之和"
 
 
-def _short(label: str) -> str:
+def short_label(label: str) -> str:
     """'（二）部分公开（区分处理的，只计这一情形，不计其他情形）' → '（二）部分公开'."""
     return regex.sub(r"（[^（）]{6,}）$", "", label)
 

@@ -22,6 +22,7 @@ Rules (FORMAT.md §3.4):
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ import regex
 
 from extractor.lexicon.agency import agency_key as _default_key
 from extractor.lexicon.agency import agency_level
+from extractor.lexicon.labels import rule_title
 from extractor.report import Finding, Report
 
 T3_COLUMNS = ("natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total")
@@ -87,7 +89,12 @@ def cross_report(reports: Iterable[Report], agency_key: KeyFn | None = None) -> 
 
 
 def _name(rep: Report) -> str:
-    return rep.agency or rep.path
+    return rep.agency or file_name(rep.path)
+
+
+def file_name(path: str) -> str:
+    """The file's own name, never the folder it sits in on a server ('批次/报告.zip!甲.pdf' → '甲.pdf')."""
+    return re.split(r"[\\/!]", path)[-1] if path else ""
 
 
 def _order(rep: Report) -> tuple:
@@ -114,7 +121,7 @@ def agency_findings(key: str, reports: list[Report], boilerplate: set[str] | fro
                 CrossFinding(
                     rule="cross_report.duplicate_year",
                     severity="warning",
-                    message=f"{_name(rep)} {year}年有两份不同的报告：{rep.path} 与 {first.path}",
+                    message=f"{_name(rep)} {year}年有两份不同的报告：{file_name(rep.path)} 与 {file_name(first.path)}",
                     **_link(key, rep, first),
                 )
             )
@@ -272,6 +279,11 @@ class CrossRule:
     tolerance_unit: str = ""
     skipped: str = ""
     source: str = "cross"
+
+    @property
+    def title(self) -> str:
+        """The short Chinese title people read (lexicon/data/wording.toml)."""
+        return rule_title(self.id)
 
 
 MAIN_COUNTS = {

@@ -10,6 +10,8 @@ import json
 
 import click
 
+from extractor.lexicon.labels import rule_title, severity_label
+
 
 def _fail(message: str) -> None:
     raise click.ClickException(" ".join(str(message).split()))
@@ -39,6 +41,7 @@ def catalogue(config=None) -> list[dict]:
         out.append(
             {
                 "id": rule.id,
+                "title": rule.title,
                 "severity": severity,
                 "scope": rule.scope,
                 "formula": rule.description,
@@ -62,13 +65,13 @@ def rules(rules_path: str | None, fmt: str) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if fmt == "md":
-        click.echo("| 规则 | 级别 | 范围 | 公式 / 内容 | 容差 | 不检查的情形 |")
-        click.echo("|---|---|---|---|---|---|")
+        click.echo("| 规则 | 规则编号 | 级别 | 范围 | 公式 / 内容 | 容差 | 不检查的情形 |")
+        click.echo("|---|---|---|---|---|---|---|")
         for r in rows:
-            click.echo(f"| `{r['id']}` | {_severity(r)} | {r['scope']} | {r['formula']} | {_tolerance(r)} | {r['skipped'] or '—'} |")
+            click.echo(f"| {r['title']} | `{r['id']}` | {_severity(r)} | {r['scope']} | {r['formula']} | {_tolerance(r)} | {r['skipped'] or '—'} |")
         return
     for r in rows:
-        click.echo(f"{r['id']:<30} {_severity(r):<8} {r['scope']:<6} {r['formula']}")
+        click.echo(f"{r['id']:<30} {_severity(r):<4} {r['title']}（{r['scope']}）：{r['formula']}")
         details = []
         if r["tolerance"] is not None:
             details.append(f"容差 {_tolerance(r)}")
@@ -81,7 +84,7 @@ def rules(rules_path: str | None, fmt: str) -> None:
 
 
 def _severity(row: dict) -> str:
-    return row["severity"] if row["enabled"] else "off"
+    return severity_label(row["severity"]) if row["enabled"] else "关闭"
 
 
 def _tolerance(row: dict) -> str:
@@ -160,19 +163,22 @@ def review(
             count, problems = rv.import_workbook(conn, workbook, by)
             for p in problems:
                 click.echo(p, err=True)
-            click.echo(f"{count} decisions imported from {workbook}")
+            click.echo(f"已从 {workbook} 导入 {count} 条审核决定")
         elif fp or decision:
             if not (fp and decision):
-                _fail("--fingerprint and --decision go together")
+                _fail("--fingerprint 与 --decision 须同时给出")
             d = rv.record(conn, fp, decision, by or "", note, value)  # type: ignore[arg-type]
             click.echo(f"{d.fingerprint}: {rv.DECISION_LABELS[d.decision]}" + (f" {d.value}" if d.value is not None else "") + f"（{d.decided_by}）")
         else:
             rows = rv.list_findings(conn, agency=agency, year=year, rule=rule, undecided=undecided)
             for r in rows:
                 state = rv.DECISION_LABELS.get(r["decision"], "未审核") if r["decision"] else "未审核"
-                click.echo(f"{r['fingerprint']}  {r['severity']:<7} {r['rule']:<28} {r['agency'] or ''} {r['year'] or ''}  [{state}]  {r['message']}")
+                click.echo(
+                    f"{r['fingerprint']}  {severity_label(r['severity'])}  {rule_title(r['rule'])}（{r['rule']}）  "
+                    f"{r['agency'] or ''} {r['year'] or ''}  [{state}]  {r['message']}"
+                )
             if not rows:
-                click.echo("no findings")
+                click.echo("没有符合条件的发现")
     except rv.ReviewError as exc:
         _fail(str(exc))
     finally:

@@ -210,3 +210,30 @@ def table_page_vocabulary() -> tuple[str, ...]:
     for row in vocabulary()["t3"]["rows"]:
         words.add(norm(row["labels"][-1]))
     return tuple(sorted(words))
+
+
+@functools.lru_cache(maxsize=1)
+def wording() -> dict:
+    """data/wording.toml: rule titles, severity words, file statuses, kinds of unreadable file."""
+    with resources.files("extractor.lexicon.data").joinpath("wording.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def rule_title(rule_id: str) -> str:
+    """The short Chinese title of a rule ('表四总计不符'); the id itself for a rule without one."""
+    return wording()["rule_titles"].get(rule_id, rule_id)
+
+
+def severity_label(severity: str) -> str:
+    """错误 / 警告 / 提示."""
+    return wording()["severity"].get(severity, severity)
+
+
+def read_error_label(kind: str | None) -> str:
+    """What a kind of unreadable file is called ('文件损坏或无法解析')."""
+    return wording()["read_error_kinds"].get(kind or "corrupt", wording()["read_error_kinds"]["corrupt"])
+
+
+def file_status_label(status: str) -> str:
+    """已读取 / 未能读取 / 不是年度报告 / 未识别机构 / 副本."""
+    return wording()["file_status"].get(status, status)

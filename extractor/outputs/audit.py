@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from extractor.lexicon.labels import rule_title, severity_label
 from extractor.outputs.pages import render_page, render_region
 from extractor.store import database as storage
 from extractor.store.ingest import member_name
 from extractor.store.review import DECISION_LABELS, Decision, decisions
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_LABELS = {s: severity_label(s) for s in ("error", "warning", "info")}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SECTION_TABLE = {"active": "t2", "requests": "t3", "review": "t4"}
 TABLE_LABELS = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -358,7 +359,7 @@ def render_html(audit: Audit) -> str:
         w(f"<option value='{sev}'>{label}</option>")
     w("</select></label><label>规则 <select id='f-rule'><option value=''>全部</option>")
     for rule in audit.rules():
-        w(f"<option value='{_e(rule)}'>{_e(rule)}</option>")
+        w(f"<option value='{_e(rule)}'>{_e(rule_title(rule))}（{_e(rule)}）</option>")
     w("</select></label><label>机构 <select id='f-agency'><option value=''>全部</option>")
     for key, name, _, _ in sorted(agencies, key=lambda a: a[1]):
         w(f"<option value='{_e(key)}'>{_e(name)}</option>")
@@ -393,7 +394,7 @@ def render_html(audit: Audit) -> str:
         if not rep.findings:
             w("<p>未发现问题。</p></section>")
             continue
-        w("<table class='sortable findings'><thead><tr><th>级别</th><th>规则</th><th>说明</th><th>印出值</th><th>应为</th><th>页码</th><th>审核决定</th><th>指纹</th></tr></thead><tbody>")
+        w("<table class='sortable findings'><thead><tr><th>级别</th><th>问题</th><th>说明</th><th>印出值</th><th>应为</th><th>页码</th><th>审核决定</th><th>规则编号</th><th>指纹</th></tr></thead><tbody>")
         for f in rep.findings:
             page = _e(f.page or "")
             if f.image:
@@ -402,9 +403,9 @@ def render_html(audit: Audit) -> str:
             w(
                 f"<tr class='finding {f.severity}' data-severity='{f.severity}' data-rule='{_e(f.rule)}' data-agency='{_e(rep.agency_key)}'>"
                 f"<td class='sev sev-{f.severity}' data-sort='{SEVERITY_ORDER.get(f.severity, 3)}'>{SEVERITY_LABELS.get(f.severity, f.severity)}</td>"
-                f"<td>{_e(f.rule)}{'（跨报告）' if f.cross else ''}</td><td>{_e(f.message)}</td>"
+                f"<td>{_e(rule_title(f.rule))}{'（跨报告）' if f.cross else ''}</td><td>{_e(f.message)}</td>"
                 f"<td class='n'>{_e(_num(f.actual))}</td><td class='n'>{_e(_num(f.expected))}</td><td class='n'>{page}</td>"
-                f"<td>{decision}</td><td class='fp'>{_e(f.fingerprint)}</td></tr>"
+                f"<td>{decision}</td><td class='fp'>{_e(f.rule)}</td><td class='fp'>{_e(f.fingerprint)}</td></tr>"
             )
         w("</tbody></table>")
         for image_id, (caption, data) in rep.images.items():
@@ -432,11 +433,11 @@ def render_markdown(audit: Audit) -> str:
         if not rep.findings:
             lines.append("未发现问题。")
             continue
-        lines += ["| 级别 | 规则 | 说明 | 印出值 | 应为 | 页码 | 审核决定 | 指纹 |", "|---|---|---|---:|---:|---:|---|---|"]
+        lines += ["| 级别 | 问题 | 说明 | 印出值 | 应为 | 页码 | 审核决定 | 规则编号 | 指纹 |", "|---|---|---|---:|---:|---:|---|---|---|"]
         for f in rep.findings:
             lines.append(
-                f"| {SEVERITY_LABELS.get(f.severity, f.severity)} | {f.rule} | {_md(f.message)} | {_num(f.actual)} | "
-                f"{_num(f.expected)} | {f.page or ''} | {_md(_decision_text(f.decision))} | {f.fingerprint} |"
+                f"| {SEVERITY_LABELS.get(f.severity, f.severity)} | {rule_title(f.rule)} | {_md(f.message)} | {_num(f.actual)} | "
+                f"{_num(f.expected)} | {f.page or ''} | {_md(_decision_text(f.decision))} | `{f.rule}` | {f.fingerprint} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -445,7 +446,7 @@ def _md(text: Any) -> str:
     return str(text or "").replace("|", "\\|").replace("\n", " ")
 
 
-FINDING_HEADERS = ["指纹", "机构", "年度", "级别", "规则", "说明", "单元格", "印出值", "应为", "页码", "来源文件", "决定", "更正值", "审核人", "备注"]
+FINDING_HEADERS = ["指纹", "机构", "年度", "级别", "问题", "说明", "单元格", "印出值", "应为", "页码", "来源文件", "决定", "更正值", "审核人", "备注", "规则编号"]
 
 
 def write_xlsx(audit: Audit, path: str) -> None:
@@ -469,10 +470,10 @@ def write_xlsx(audit: Audit, path: str) -> None:
             d = f.decision
             sheet.append(
                 [
-                    f.fingerprint, rep.agency, rep.year, SEVERITY_LABELS.get(f.severity, f.severity), f.rule, f.message,
-                    ", ".join(f.codes), f.actual, f.expected, f.page, rep.path,
+                    f.fingerprint, rep.agency, rep.year, SEVERITY_LABELS.get(f.severity, f.severity), rule_title(f.rule), f.message,
+                    ", ".join(f.codes), f.actual, f.expected, f.page, os.path.basename(rep.path),
                     DECISION_LABELS.get(d.decision) if d else None, d.value if d else None,
-                    d.decided_by if d else None, d.note if d else None,
+                    d.decided_by if d else None, d.note if d else None, f.rule,
                 ]
             )  # fmt: skip
             if f.severity in fills:
@@ -485,7 +486,7 @@ def write_xlsx(audit: Audit, path: str) -> None:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHIJKLMNO", [18, 28, 7, 7, 26, 70, 30, 9, 9, 6, 30, 10, 9, 10, 24], strict=True):
+    for col, width in zip("ABCDEFGHIJKLMNOP", [18, 28, 7, 7, 22, 70, 30, 9, 9, 6, 30, 10, 9, 10, 24, 26], strict=True):
         sheet.column_dimensions[col].width = width
     summary.column_dimensions["A"].width = 32
     book.save(path)

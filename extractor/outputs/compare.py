@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from extractor.lexicon.labels import cell_catalogue as cells_csv
+from extractor.lexicon.labels import rule_title, severity_label
 from extractor.store import database as storage
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -103,7 +104,7 @@ def _load(conn: sqlite3.Connection, rows: list[_Row]) -> list[dict[str, Any]]:
             if sev == "error":
                 row.errors += 1
                 for code in code_list:
-                    row.marks.setdefault(code, []).append(f"{rule}: {msg}")
+                    row.marks.setdefault(code, []).append(f"{rule_title(rule)}：{msg}")
             elif sev == "warning":
                 row.warnings += 1
             findings.append(
@@ -111,9 +112,11 @@ def _load(conn: sqlite3.Connection, rows: list[_Row]) -> list[dict[str, Any]]:
                     "agency": row.agency,
                     "year": row.year,
                     "source": row.source,
-                    "kind": kind,
+                    "kind": "跨报告" if kind == "cross" else "本报告",
+                    "title": rule_title(rule),
                     "rule": rule,
-                    "severity": sev,
+                    "severity": severity_label(sev),
+                    "level": sev,
                     "message": msg,
                     "codes": ", ".join(code_list),
                     "expected": exp,
@@ -294,21 +297,22 @@ def _write_xlsx(path: str, table: _Table, findings: list[dict[str, Any]]) -> Non
         ("year", "年度"),
         ("source", "来源文件"),
         ("kind", "类别"),
-        ("rule", "规则"),
-        ("severity", "严重程度"),
+        ("title", "问题"),
+        ("severity", "级别"),
         ("message", "说明"),
         ("codes", "单元格"),
         ("expected", "应为"),
         ("actual", "实为"),
         ("page", "页"),
+        ("rule", "规则编号"),
     ]
     fs.append([lab for _, lab in head])
     for cell in fs[1]:
         cell.font = bold
     order = {"error": 0, "warning": 1, "info": 2}
-    for f in sorted(findings, key=lambda f: (order.get(f["severity"], 3), f["agency"] or "", f["year"] or 0)):
+    for f in sorted(findings, key=lambda f: (order.get(f["level"], 3), f["agency"] or "", f["year"] or 0)):
         fs.append([f[k] for k, _ in head])
-    widths = {"agency": 24, "source": 30, "rule": 28, "message": 80, "codes": 40}
+    widths = {"agency": 24, "source": 30, "title": 22, "rule": 28, "message": 80, "codes": 40}
     for i, (key, _) in enumerate(head, start=1):
         fs.column_dimensions[get_column_letter(i)].width = widths.get(key, 10)
     fs.freeze_panes = "A2"

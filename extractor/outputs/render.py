@@ -6,10 +6,14 @@ import csv
 import io
 import json
 
-from extractor.lexicon.labels import cell_catalogue
-from extractor.report import Report
+from extractor.checks.base import short_label
+from extractor.lexicon.labels import cell_catalogue, rule_title, severity_label, vocabulary
+from extractor.reading.interpret import BLANK_ROW_CONFIDENCE, GAP_FILL_CONFIDENCE
+from extractor.report import Cell, Report
 
-SEVERITY_NAMES = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITIES = ("error", "warning", "info")
+OCR_FORMATS = ("image", "image-pdf")
+T3_COLUMNS = vocabulary()["t3"]["columns"]
 TABLE_TITLES = {"t2": "表二 主动公开政府信息情况", "t3": "表三 收到和处理政府信息公开申请情况", "t4": "表四 政府信息公开行政复议、行政诉讼情况"}
 
 
@@ -46,25 +50,64 @@ def to_text(report: Report) -> str:
         if not cells:
             lines.append(f"{title}: 未提取到数据")
             continue
-        low = sum(1 for c in cells if c.confidence < 1.0)
-        lines.append(f"{title}: {len(cells)} 个单元格" + (f"（{low} 个需核对）" if low else ""))
+        low = [c for c in cells if c.confidence < 1.0]
+        lines.append(f"{title}: {len(cells)} 个单元格" + (f"（{len(low)} 个需核对）" if low else ""))
         if table == "t3":
             for row in ("new", "carried_in", "total", "carried_over"):
                 cell = next((c for c in cells if c.code == f"t3.{row}.total"), None)
                 if cell is not None:
-                    lines.append(f"    {catalogue[cell.code]['group']}: {_value(cell.value)}")
+                    info = catalogue[cell.code]
+                    lines.append(f"    {info['row'] or info['group']}: {_value(cell.value)}")
         else:
             for cell in cells:
                 info = catalogue.get(cell.code, {})
                 column = (info.get("column") or "").split(" (")[0]
                 name = " / ".join(x for x in (info.get("row") or info.get("group"), column) if x)
                 lines.append(f"    {name}: {_value(cell.value)}")
+        if low:
+            lines.append("    需核对：")
+            lines += [f"      {line}" for line in doubtful_cells(low, report.format)]
     lines.append("")
-    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in SEVERITY_NAMES}
-    lines.append("发现: " + "，".join(f"{SEVERITY_NAMES[s]} {n}" for s, n in counts.items()))
+    counts = {s: sum(1 for f in report.findings if f.severity == s) for s in SEVERITIES}
+    lines.append("发现: " + "，".join(f"{severity_label(s)} {n}" for s, n in counts.items()))
     for finding in report.findings:
-        lines.append(f"  [{SEVERITY_NAMES.get(finding.severity, finding.severity)}] {finding.rule}: {finding.message}")
+        lines.append(f"  [{severity_label(finding.severity)}] {rule_title(finding.rule)}：{finding.message}")
     return "\n".join(lines) + "\n"
+
+
+def doubt(cell: Cell, fmt: str) -> str:
+    """Why a cell was read with less than full confidence, in words (see reading.interpret)."""
+    c = cell.confidence
+    if cell.value is None or c == 0:
+        return "文字无法读取为数值"
+    if abs(c - GAP_FILL_CONFIDENCE) < 1e-9:
+        return "行标签缺失，按表格行序定位"
+    if abs(c - BLANK_ROW_CONFIDENCE) < 1e-9:
+        return "只印出行标签，按空白（0）读取"
+    if abs(c - 0.5) < 1e-9:
+        return "该行数值少于栏数，可能错栏"
+    if abs(c - 0.6) < 1e-9:
+        return f"数值前有多余字符（印作「{cell.raw.strip()}」）"
+    if fmt in OCR_FORMATS:
+        return f"OCR 识别置信度 {c:.2f}"
+    return f"行标签「{cell.label}」与标准标签近似匹配（相似度 {c:.2f}）" if cell.label else f"置信度 {c:.2f}"
+
+
+def doubtful_cells(cells: list[Cell], fmt: str) -> list[str]:
+    """The cells to check, one line per row and reason: '表三「（二）部分公开」自然人、商业企业…：行标签缺失…'."""
+    catalogue = cell_catalogue()
+    groups: dict[tuple[str, str], list[str]] = {}
+    for cell in cells:
+        info = catalogue.get(cell.code, {})
+        row = info.get("row") or info.get("group") or cell.code
+        if info.get("table") == "t4":
+            row = info.get("group") or row
+        groups.setdefault((row, doubt(cell, fmt)), []).append(info.get("column") or cell.code)
+    out = []
+    for (row, why), columns in groups.items():
+        where = "整行" if len(columns) == len(T3_COLUMNS) and not row.startswith("行政") else "、".join(columns)
+        out.append(f"「{short_label(row)}」{where}：{why}")
+    return out
 
 
 def _value(value: float | int | None) -> str:

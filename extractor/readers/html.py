@@ -695,7 +695,7 @@ def _read_tree(path: str, root: etree._Element, clean: bool, limits: Limits) -> 
             blocks.insert(0, Paragraph(text=title))
     doc.blocks = blocks
     if not clean:
-        doc.notes.append("the page's text encoding could not be determined; some characters were replaced")
+        doc.notes.append("无法确定网页的文字编码，部分字符已被替换")
     if not blocks:
         raise ReadError("the HTML page has no text (it may be filled in by JavaScript)", "empty")
     return doc

@@ -250,7 +250,7 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
                 return [b for _, b in _page_blocks(pages.plumber_page(index), page_no)]
             except Exception as exc:  # noqa: BLE001
                 first = exc
-        notes.append(f"page {page_no}: tables not read ({first.__class__.__name__})")
+        notes.append(f"第 {page_no} 页的表格未能读取（{first.__class__.__name__}）")
         return _plain_lines(text, page_no)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 from fastapi.templating import Jinja2Templates
 
+from extractor.lexicon.labels import rule_title
 from extractor.store.accounts import ROLE_LABELS
 from extractor.store.batches import STATE_LABELS, STATUS_LABELS
 from extractor.store.catalog import SEVERITY_LABELS
@@ -32,6 +33,7 @@ _env = jinja2.Environment(
 )
 _env.filters["number"] = number
 _env.filters["reason"] = reason
+_env.filters["rule_title"] = rule_title
 _env.globals.update(
     ROLE_LABELS=ROLE_LABELS,
     FILE_STATUS_LABELS=STATUS_LABELS,
