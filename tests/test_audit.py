@@ -13,7 +13,8 @@ from builders import REAL, ROOT
 from click.testing import CliRunner
 
 from extractor.cli.main import main
-from extractor.outputs.audit import collect, render_html, return_letters
+from extractor.outputs.audit import collect, render_html
+from extractor.outputs.letters import LetterError, chinese_date, letters, parse_date
 from extractor.store import database as storage
 from extractor.store import review
 from extractor.store.ingest import ingest
@@ -98,17 +99,52 @@ def test_rules_file_applies_to_the_audit(db, tmp_path):
     assert re.search(r"\| 警告 \| 表三列合计不符", text) and not re.search(r"\| 错误 \| 表三列合计不符", text)
 
 
-def test_return_letters_list_what_to_correct(db, tmp_path):
-    written = return_letters(collect(str(db), images=False), str(tmp_path / "letters"))
-    names = sorted(os.path.basename(p) for p in written)
+def test_letters_are_ready_to_send(db, tmp_path):
+    """The given sender, 文号, deadline and date; dates written 2026年12月1日; each item with its place
+    and what to correct; no path of the server anywhere; info and dismissed findings not sent."""
+    out = tmp_path / "letters"
+    args = ["audit", "--db", str(db), "--out", str(tmp_path / "a.md"), "--return-letters", str(out), "--sender", "某某市人民政府办公室",
+            "--doc-number", "某政办函〔2026〕12号", "--deadline", "2026-12-15", "--date", "2026-12-01"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
     assert "整改通知_淮安市洪泽区人民政府.md" in names and "整改通知_淮安市洪泽区人民政府.docx" in names
-    text = (tmp_path / "letters" / "整改通知_淮安市洪泽区人民政府.md").read_text(encoding="utf-8")
-    assert "整改通知" in text and "行政复议" in text and "正确数值应为 11" in text
-    seed = (tmp_path / "letters" / "整改通知_银川市金凤区审批服务管理局.md").read_text(encoding="utf-8")
-    assert "网办率" not in seed  # dismissed by the reviewer
-    assert "提示" not in seed  # info findings are not sent back
-    body = "\n".join(p.text for p in docx.Document(str(tmp_path / "letters" / "整改通知_淮安市洪泽区人民政府.docx")).paragraphs)
-    assert "行政复议" in body
+    text = (out / "整改通知_淮安市洪泽区人民政府.md").read_text(encoding="utf-8")
+    assert "某政办函〔2026〕12号" in text and "淮安市洪泽区人民政府：" in text
+    assert "请于2026年12月15日前逐项核实更正" in text and "报送某某市人民政府办公室" in text
+    assert text.rstrip().endswith("<p align='right'>2026年12月1日</p>") and "<p align='right'>某某市人民政府办公室</p>" in text
+    assert "位置：报告第 4 页" in text and "整改要求：请核对表四该组各栏" in text and "正确数值应为 11" in text
+    assert "《hzq2023.pdf》" in text and str(tmp_path) not in text and "/" not in text.replace("</p>", "")
+    assert "2026-12" not in text
+    seed = (out / "整改通知_银川市金凤区审批服务管理局.md").read_text(encoding="utf-8")
+    assert "网办率" not in seed and "（提示）" not in seed  # dismissed; info findings are notes, not sent
+    doc = docx.Document(str(out / "整改通知_淮安市洪泽区人民政府.docx"))
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    assert [p.text for p in paras[:4]] == ["某某市人民政府办公室", "某政办函〔2026〕12号", "关于政府信息公开工作年度报告问题的整改通知", "淮安市洪泽区人民政府："]
+    assert [p.text for p in paras[-2:]] == ["某某市人民政府办公室", "2026年12月1日"]
+    assert all(p.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT for p in paras[-2:])
+    assert "行政复议" in "\n".join(p.text for p in paras) and str(tmp_path) not in "\n".join(p.text for p in paras)
+
+
+def test_bad_letter_date_is_one_line(db, tmp_path):
+    result = CliRunner().invoke(main, ["audit", "--db", str(db), "--out", str(tmp_path / "a.md"), "--return-letters", str(tmp_path / "l"), "--deadline", "下周"])
+    assert result.exit_code != 0 and "日期「下周」无法识别" in result.output and "Traceback" not in result.output
+
+
+def test_no_letter_to_a_file_without_an_agency(db):
+    """A report named after its file (no agency found, a blank template) is no one to write to."""
+    audit = collect(str(db), images=False)
+    hzq = next(r for r in audit.reports if r.agency == "淮安市洪泽区人民政府")
+    assert [lt.agency for lt in letters(audit)].count("淮安市洪泽区人民政府") == 1
+    hzq.agency_found = False
+    assert "淮安市洪泽区人民政府" not in [lt.agency for lt in letters(audit)]
+
+
+def test_letter_dates():
+    assert chinese_date(parse_date("2026-12-01")) == "2026年12月1日"
+    assert parse_date("2026年3月9日") == parse_date("2026/03/09")
+    with pytest.raises(LetterError):
+        parse_date("2026-02-30")
 
 
 def _browser_or_skip():

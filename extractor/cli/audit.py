@@ -102,25 +102,46 @@ def _tolerance(row: dict) -> str:
 @click.option("--agency", default=None, help="Only agencies whose name or key contains this text.")
 @click.option("--year", type=int, default=None, help="Only this report year.")
 @click.option("--return-letters", "letters", type=click.Path(file_okay=False), help="Write one 整改通知 (Markdown + DOCX) per agency here.")
+@click.option("--sender", default=None, help="The issuing office, on the letterhead and the signature (default 政务公开办公室).")
+@click.option("--doc-number", default=None, help="The letters' 文号, e.g. 政务公开办〔2026〕12号.")
+@click.option("--deadline", default=None, help="Date by which to correct, e.g. 2026-12-15 (default: 15 working days).")
+@click.option("--date", "letter_date", default=None, help="The letters' date, e.g. 2026-12-01 (default today).")
 @click.option("--no-images", is_flag=True, help="Do not crop table images from the source PDFs.")
-def audit(db_path: str, out_path: str, rules_path: str | None, agency: str | None, year: int | None, letters: str | None, no_images: bool) -> None:
+def audit(
+    db_path: str,
+    out_path: str,
+    rules_path: str | None,
+    agency: str | None,
+    year: int | None,
+    letters: str | None,
+    sender: str | None,
+    doc_number: str | None,
+    deadline: str | None,
+    letter_date: str | None,
+    no_images: bool,
+) -> None:
     """Write an audit report of a database: summary per agency, findings per report, decisions."""
-    from extractor.outputs.audit import AuditError, collect, return_letters, write
+    from extractor.outputs.audit import AuditError, collect, write
+    from extractor.outputs.letters import LetterError, LetterSettings, write_letters
     from extractor.store.database import StorageError
 
     config = _config(rules_path)
     try:
+        settings = LetterSettings.make(sender, doc_number, deadline, letter_date)
+    except LetterError as exc:
+        _fail(str(exc))
+    try:
         data = collect(db_path, config=config, agency=agency, year=year, images=not no_images and out_path.lower().endswith((".html", ".htm")))
         write(data, out_path)
-        written = return_letters(data, letters) if letters else []
+        written = write_letters(data, letters, settings) if letters else []
     except (AuditError, StorageError) as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot write {exc.filename or out_path}: {exc.strerror or exc}")
+        _fail(f"无法写入 {exc.filename or out_path}：{exc.strerror or exc}")
     n = sum(len(r.findings) for r in data.reports)
-    click.echo(f"{len(data.reports)} reports, {n} findings written to {out_path}")
+    click.echo(f"审核报告已写入 {out_path}：报告 {len(data.reports)} 份，发现 {n} 条")
     if letters:
-        click.echo(f"{len([p for p in written if p.endswith('.md')])} return letters written to {letters}")
+        click.echo(f"整改通知 {len([p for p in written if p.endswith('.md')])} 份已写入 {letters}")
 
 
 @click.command("review")

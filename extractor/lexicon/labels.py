@@ -237,3 +237,8 @@ def read_error_label(kind: str | None) -> str:
 def file_status_label(status: str) -> str:
     """已读取 / 未能读取 / 不是年度报告 / 未识别机构 / 副本."""
     return wording()["file_status"].get(status, status)
+
+
+def rule_action(rule_id: str) -> str:
+    """What a rectification notice asks the agency to do about a finding of this rule."""
+    return wording()["rule_actions"].get(rule_id, wording()["letters"]["default_action"])

@@ -1,5 +1,5 @@
 """Audit reports over a database: one self-contained HTML file a supervisor can mail, or Excel /
-Markdown, plus one rectification notice (整改通知) per agency.
+Markdown (the rectification notices built from the same data are in outputs.letters).
 
 Everything is read from the database (findings, cross-report findings, reviewer decisions); the
 source PDFs are opened only to crop an image of the table a finding is about. The HTML needs no
@@ -67,6 +67,7 @@ class AuditReport:
     path: str
     format: str
     findings: list[AuditFinding] = field(default_factory=list)
+    agency_found: bool = True  # False: named after its file (no agency to write a letter to)
     images: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (caption, base64 PNG)
 
     def counts(self) -> Counter:
@@ -120,7 +121,7 @@ def collect(
                 continue
             if year is not None and yr != year:
                 continue
-            reports[rid] = AuditReport(rid, agency_name or os.path.basename(path), key or path, yr, template, path, fmt or "")
+            reports[rid] = AuditReport(rid, agency_name or os.path.basename(path), key or path, yr, template, path, fmt or "", agency_found=bool(agency_name))
         for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(
             "SELECT report_id, fingerprint, rule, severity, message, codes, section, expected, actual, page FROM findings ORDER BY id"
         ):
@@ -505,81 +506,3 @@ def write(audit: Audit, path: str) -> None:
             fh.write(render_markdown(audit))
     else:
         raise AuditError(f"{path}: 不支持的输出类型（请用 .html、.xlsx 或 .md）")
-
-
-# --------------------------------------------------------------------------------------------------
-# rectification notices (整改通知)
-
-
-def _to_correct(rep: AuditReport) -> list[AuditFinding]:
-    """Errors and warnings not dismissed by the reviewer: what the agency must fix or explain."""
-    return [f for f in rep.findings if f.severity in ("error", "warning") and not (f.decision and f.decision.decision == "dismissed")]
-
-
-def return_letters(audit: Audit, directory: str, sender: str = "政务公开办公室", docx: bool = True) -> list[str]:
-    """One short Markdown (and DOCX) notice per agency that has something to correct; returns the paths."""
-    os.makedirs(directory, exist_ok=True)
-    by_agency: dict[str, list[AuditReport]] = defaultdict(list)
-    for rep in audit.reports:
-        by_agency[rep.agency_key].append(rep)
-    written = []
-    for _key, reps in sorted(by_agency.items()):
-        items = [(rep, f) for rep in reps for f in _to_correct(rep)]
-        if not items:
-            continue
-        name = reps[-1].agency
-        lines = _letter_lines(name, items, sender, audit.generated[:10])
-        stem = os.path.join(directory, _filename(f"整改通知_{name}"))
-        with open(stem + ".md", "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-        written.append(stem + ".md")
-        if docx:
-            _letter_docx(stem + ".docx", name, items, sender, audit.generated[:10])
-            written.append(stem + ".docx")
-    return written
-
-
-def _item_text(rep: AuditReport, f: AuditFinding) -> str:
-    where = f"（第 {f.page} 页）" if f.page and f"第 {f.page} 页" not in f.message else ""
-    text = f"{rep.year or ''}年度报告：{f.message}{where}"
-    if f.decision and f.decision.decision == "corrected":
-        text += f"。经核，正确数值应为 {_num(f.decision.value)}"
-    if f.decision and f.decision.note:
-        text += f"（审核意见：{f.decision.note}）"
-    return text
-
-
-def _letter_lines(name: str, items: list[tuple[AuditReport, AuditFinding]], sender: str, date: str) -> list[str]:
-    lines = [
-        "# 关于政府信息公开工作年度报告问题的整改通知",
-        "",
-        f"{name}：",
-        "",
-        f"经审核，你单位报送的政府信息公开工作年度报告存在以下 {len(items)} 处问题，请逐项核实更正，并将更正后的报告重新发布、报送。",
-        "",
-    ]
-    for i, (rep, f) in enumerate(items, 1):
-        lines.append(f"{i}. 【{SEVERITY_LABELS.get(f.severity, f.severity)}】{_item_text(rep, f)}")
-    lines += ["", "如对上述问题有异议，请附说明材料一并反馈。", "", f"{sender}", f"{date}"]
-    return lines
-
-
-def _letter_docx(path: str, name: str, items: list[tuple[AuditReport, AuditFinding]], sender: str, date: str) -> None:
-    import docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    document = docx.Document()
-    title = document.add_heading("关于政府信息公开工作年度报告问题的整改通知", level=1)
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    document.add_paragraph(f"{name}：")
-    document.add_paragraph(f"经审核，你单位报送的政府信息公开工作年度报告存在以下 {len(items)} 处问题，请逐项核实更正，并将更正后的报告重新发布、报送。")
-    for rep, f in items:
-        document.add_paragraph(f"【{SEVERITY_LABELS.get(f.severity, f.severity)}】{_item_text(rep, f)}", style="List Number")
-    document.add_paragraph("如对上述问题有异议，请附说明材料一并反馈。")
-    for text in (sender, date):
-        document.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    document.save(path)
-
-
-def _filename(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "_", text)[:80]

@@ -81,14 +81,20 @@ def export_audit(request: Request, who: PageReader, kind: str, agency: str = "",
 
 
 @router.get("/exports/letters.zip")
-def export_letters(request: Request, who: PageReader, agency: str = "", year: str = ""):
-    from extractor.outputs.audit import AuditError, collect, return_letters
+def export_letters(request: Request, who: PageReader, agency: str = "", year: str = "", sender: str = "",
+                   doc_number: str = "", deadline: str = "", date: str = ""):
+    from extractor.outputs.audit import AuditError, collect
+    from extractor.outputs.letters import LetterError, LetterSettings, write_letters
 
     name, yr = _filter(agency, year)
+    try:
+        settings = LetterSettings.make(sender[:80], doc_number[:80], deadline or None, date or None)
+    except LetterError as exc:
+        raise HTTPException(422, str(exc)) from None
     folder = _work_dir(request)
     try:
         data = collect(request.app.state.settings.db, config=rules_config(request), agency=name, year=yr, images=False)
-        written = return_letters(data, os.path.join(folder, "letters"))
+        written = write_letters(data, os.path.join(folder, "letters"), settings)
     except AuditError as exc:
         shutil.rmtree(folder, True)
         raise HTTPException(422, str(exc)) from None
