@@ -50,5 +50,13 @@ def yoy_page(request: Request, who: PageReader, agency: str = "", year: int | No
 
 
 def _compare(request: Request, yoy, older: catalog.ReportRow, newer: catalog.ReportRow):
-    """Adapter over outputs.yoy (its API lands separately)."""
-    return None
+    """outputs.yoy over the two stored reports (it reads them through store.database.load_reports)."""
+    from extractor.store import database as storage
+
+    conn = storage.connect(request.app.state.settings.db)
+    try:
+        return yoy.compare_stored(conn, older.id, newer.id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    finally:
+        conn.close()
