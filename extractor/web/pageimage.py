@@ -31,23 +31,26 @@ def render(path: str, page: int, boxes: list[Any], dpi: int = DPI) -> bytes | No
         return None
 
 
-def page_frame(path: str, page: int) -> tuple[float, float, float, float] | None:
-    """(x, top, width, height) in PDF points of the area the page image shows, in the frame cell boxes
-    use (outputs.pages.page_frame), so boxes drawn over the image as an SVG land on their cells."""
+def page_frame(path: str, page: int, scanned_image: bool = False) -> tuple[float, float, float, float] | None:
+    """(x, top, width, height) in points of the area the page image shows, in the frame cell boxes use
+    (outputs.pages.page_frame: CropBox offsets kept), so boxes drawn over the image land on their cells.
+    A scanned image's frame starts at 0, 0."""
     try:
+        from extractor.outputs import pages
+
+        width, height = pages.page_size(path, page)
+        if scanned_image:
+            return 0.0, 0.0, width, height
         import pypdfium2 as pdfium
 
-        from extractor.outputs.pages import page_frame as frame
+        from extractor.readers.pdfium_lock import PDFIUM_LOCK
 
-        pdf = pdfium.PdfDocument(path)
-    except Exception:
+        with PDFIUM_LOCK:  # pdfium is not thread-safe; routes run in threads
+            pdf = pdfium.PdfDocument(path)
+            try:
+                x, top, _ = pages.page_frame(pdf[page - 1])
+            finally:
+                pdf.close()
+        return x, top, width, height
+    except Exception:  # a file that moved or broke since ingest: the page says there is no image
         return None
-    try:
-        if not 1 <= page <= len(pdf):
-            return None
-        p = pdf[page - 1]
-        x, top, _ = frame(p)
-        width, height = p.get_size()
-        return x, top, float(width), float(height)
-    finally:
-        pdf.close()

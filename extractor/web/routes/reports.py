@@ -15,7 +15,7 @@ from extractor.web.tables import fill_labels, layouts
 from extractor.web.templating import render
 
 router = APIRouter()
-PDF_FORMATS = ("pdf", "image-pdf")
+PDF_FORMATS = ("pdf", "image-pdf", "image")  # formats with page images
 
 
 def _int(text: str | None) -> int | None:
@@ -68,7 +68,7 @@ def report_page(request: Request, who: PageReader, report_id: int, page: int | N
         raise HTTPException(404, f"报告只有 {detail.pages} 页")
     flagged = detail.flagged()
     has_image = detail.row.ok and (detail.row.format or "") in PDF_FORMATS and pageimage.available()
-    frame = pageimage.page_frame(detail.row.path, shown) if has_image else None
+    frame = pageimage.page_frame(detail.row.path, shown, detail.row.format == "image") if has_image else None
     on_page = [c for c in detail.cells if c.page == shown and c.bbox]
     tables, loose = layouts({c.code for c in detail.cells})
     selected = detail.cell(cell) if cell else None
