@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("paths", nargs="*", type=Path, default=[ROOT / "fixtures" / "scans"])
     args = ap.parse_args(argv)
     if not ocr_available():
-        print("error: the OCR extra is not installed (pip install 'extractor[ocr]')", file=sys.stderr)
+        print("error: the OCR extra is not installed (pip install 'zfxxgk-extractor[ocr]')", file=sys.stderr)
         return 2
     files = sorted(f for p in args.paths for f in ([p] if p.is_file() else p.iterdir()) if f.suffix.lower() in SUFFIXES)
     started = time.perf_counter()

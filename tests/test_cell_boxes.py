@@ -99,7 +99,7 @@ def test_a_scan_boxes_the_same_cells_as_its_text_pdf() -> None:
     from extractor.readers.ocr import ocr_available
 
     if not ocr_available():
-        pytest.skip("the OCR extra is not installed: pip install 'extractor[ocr]'")
+        pytest.skip("the OCR extra is not installed: pip install 'zfxxgk-extractor[ocr]'")
     text = extractor.parse(str(CORPUS / "c002_2021_plain.pdf")).cell_map()
     scan = extractor.parse(str(ROOT / "fixtures" / "scans" / "c002_2021_plain_p3.png")).cell_map()  # its page 3 as an image
     checked = 0

@@ -63,7 +63,7 @@ def test_scanned_pdf_without_ocr_extra_says_what_to_install(tmp_path, monkeypatc
     _scan_pdf(path)
     with pytest.raises(ReadError) as info:
         read(str(path))
-    assert "pip install 'extractor[ocr]'" in str(info.value)
+    assert "pip install 'zfxxgk-extractor[ocr]'" in str(info.value)
     image = tmp_path / "page.png"
     image.write_bytes(_png_bytes())
     with pytest.raises(ReadError, match=r"extractor\[ocr\]"):

@@ -18,7 +18,7 @@ from extractor.readers.ocr import ocr_available
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "fixtures" / "scans"
-pytestmark = pytest.mark.skipif(not ocr_available(), reason="the OCR extra is not installed: pip install 'extractor[ocr]'")
+pytestmark = pytest.mark.skipif(not ocr_available(), reason="the OCR extra is not installed: pip install 'zfxxgk-extractor[ocr]'")
 REVIEW_RULES = ("ocr.", "value.unreadable")
 
 

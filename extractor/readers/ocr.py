@@ -9,7 +9,7 @@ into those cells; text outside the tables becomes Paragraphs, one per line, in r
 Every OCR'd cell carries the recogniser's confidence in `Grid.confidence`; a cell with ink but no text
 read gets confidence 0, so it can never pass as a silent blank/0.
 
-Needs the optional extra: pip install 'extractor[ocr]'.
+Needs the optional extra: pip install 'zfxxgk-extractor[ocr]' (from a checkout: pip install -e '.[ocr]').
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from extractor.document import BBox, Block, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
 
-INSTALL_HINT = "pip install 'extractor[ocr]'"
+INSTALL_HINT = "pip install 'zfxxgk-extractor[ocr]'"
 REVIEW_THRESHOLD = 0.9  # a value cell read with less OCR confidence than this asks for review
 DEFAULT_DPI = 200
 MAX_SKEW_DEGREES = 3.0

@@ -8,7 +8,7 @@ parse runs in a child process of ingest's own kind (`_Worker`: RLIMIT_AS, killed
 so a file keeps its time and memory limits and a hung or crashing parse costs that file, not the Dask
 worker. Results stream back as they finish (`as_completed`), with a bounded number of tasks in flight.
 
-Dask and fsspec are imported only here, and only when a cluster is used (`pip install 'extractor[cluster]'`).
+Dask and fsspec are imported only here, and only when a cluster is used (`pip install 'zfxxgk-extractor[cluster]'`).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise ClusterError("--cluster needs the cluster extra: pip install 'extractor[cluster]'") from None
+            raise ClusterError("--cluster needs the cluster extra: pip install 'zfxxgk-extractor[cluster]'") from None
         from distributed.comm import get_address_host_port, parse_address
         from distributed.comm.registry import get_backend
 
