@@ -221,7 +221,7 @@ def check_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     """Pixels and frames from the image header, before anything is decoded."""
     import warnings
 
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     pil_limit = Image.MAX_IMAGE_PIXELS
     try:
@@ -231,7 +231,9 @@ def check_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
             image = Image.open(io.BytesIO(data))
             width, height = image.size
             frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types (TypeError, struct.error, …) for damaged headers
         raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})", "corrupt") from None
     finally:
         Image.MAX_IMAGE_PIXELS = pil_limit

@@ -97,7 +97,7 @@ def read_image(path: str, data: bytes, progress: Progress | None = None) -> Docu
     try:
         image = Image.open(io.BytesIO(data))
         frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, TypeError, SyntaxError, EOFError, IndexError, KeyError) as exc:
         raise ReadError(f"corrupt or unreadable image ({exc.__class__.__name__})", "corrupt") from None
     doc = Document(path=path, format="image", pages=len(frames))
     report = progress_reporter(path, progress)
