@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 
 from extractor import Limits, ReadError, parse_guarded
-from tests.fuzz.mutate import CI_SEEDS, ROOT, cases, run_case
+
+try:
+    from tests.fuzz.mutate import CI_SEEDS, ROOT, cases, run_case
+except ImportError:  # pytest started outside the checkout's root (tests/ then is not a package on the path)
+    from fuzz.mutate import CI_SEEDS, ROOT, cases, run_case
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 LIMITS = Limits(timeout=30, memory_mb=1024)
