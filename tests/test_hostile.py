@@ -230,3 +230,41 @@ def test_a_busy_database_leaves_the_file_for_the_next_run(tmp_path):
     assert summary.kinds["a.pdf"] == "transient" and "next run" in summary.failures[0][1]
     blocker.execute("ROLLBACK")
     assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 0  # nothing final was written
+
+
+POSIX_ONLY = {"resource", "fcntl", "termios", "pwd", "grp", "posix"}
+
+
+def test_no_posix_only_module_is_imported_at_module_level():
+    """Windows must be able to import every module (ingest failed there on `import resource`): POSIX-only
+    modules are imported inside the functions that use them, and degrade when missing."""
+    import ast
+
+    offenders = []
+    for path in (ROOT / "extractor").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in POSIX_ONLY]
+    assert not offenders, offenders
+
+
+def test_parse_guarded_from_a_threaded_server_process():
+    """A web server has threads: the guard then starts its child fresh (forkserver/spawn), not by fork."""
+    import threading
+
+    from extractor.guard import _start_method
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, daemon=True)
+    worker.start()
+    try:
+        assert _start_method() != "fork"
+        with (ROOT / "fixtures" / "real" / "hzq2023.pdf").open("rb") as fh:
+            report = extractor.parse_guarded(fh, Limits(timeout=120))
+        assert report.values()["t3.new.total"] == 21
+        with pytest.raises(ReadError) as refused:
+            extractor.parse_guarded(b"%PDF-1.7 garbage", Limits(timeout=120))
+        assert refused.value.kind == "corrupt"
+    finally:
+        stop.set()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,6 +93,7 @@ reports = Table(
     Column("format", Text), Column("pages", Integer), Column("agency", Text), Column("agency_key", Text),
     Column("year", Integer), Column("template", Text), Column("parser_version", Text), Column("status", Text),
     Column("error", Text), Column("ingested_at", Text),
+    Column("error_kind", Text), Column("path_bytes", LargeBinary),  # the ReadError kind; a non-UTF-8 name's bytes
 )  # fmt: skip
 cells = Table(
     "cells", _ingest,
