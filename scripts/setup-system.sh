@@ -3,12 +3,13 @@
 #   chromium                  - the audit report is checked in headless Chromium (tests/test_audit.py)
 #   libreoffice-writer-nogui  - DOCX → PDF for the fixture generator (scripts/make_fixtures.py)
 #   fonts-noto-cjk            - Chinese fonts for those PDFs and for the browser screenshots
+#   postgresql                - initdb/pg_ctl: the storage tests start their own server (tests/pg.py)
 # Not root, no apt-get, or everything present: do nothing, quietly (the tests skip what they cannot run).
 set -u
 [ "$(id -u)" = "0" ] || exit 0
 command -v apt-get >/dev/null 2>&1 || exit 0
 missing=""
-for pkg in chromium libreoffice-writer-nogui fonts-noto-cjk; do
+for pkg in chromium libreoffice-writer-nogui fonts-noto-cjk postgresql; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 [ -n "$missing" ] || exit 0

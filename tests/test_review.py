@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -22,18 +21,18 @@ from extractor.store.ingest import ingest
 
 
 @pytest.fixture()
-def db(tmp_path) -> Path:
+def db(tmp_path, db_url) -> str:
+    """Three real reports ingested into SQLite and into PostgreSQL."""
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("hzq2023.pdf", "seed2020.txt", "pingtan2020.html"):
         shutil.copy(REAL / name, folder / name)
-    path = tmp_path / "r.db"
-    ingest([str(folder)], str(path), workers=1, progress="none")
-    return path
+    ingest([str(folder)], db_url, workers=1, progress="none")
+    return db_url
 
 
 def finding_print(conn, rule: str) -> str:
-    return conn.execute("SELECT fingerprint FROM findings WHERE rule = ? ORDER BY id", (rule,)).fetchone()[0]
+    return conn.execute("SELECT fingerprint FROM findings WHERE rule = :rule ORDER BY id", {"rule": rule}).fetchone()[0]
 
 
 def test_every_finding_has_a_stable_fingerprint(db, tmp_path):
@@ -164,7 +163,7 @@ def test_version_1_database_is_migrated_with_fingerprints(tmp_path):
     raw.executescript(V1_SCHEMA)
     raw.close()
     conn = storage.connect(str(path))
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == storage.SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == storage.SCHEMA_VERSION == 3
     fp = conn.execute("SELECT fingerprint FROM findings").fetchone()[0]
     assert fp == storage.fingerprint("t4.group_total", "某局", 2023, ["t4.review.upheld", "t4.review.total"])
     review.record(conn, fp, "confirmed", "张三")

@@ -17,6 +17,15 @@ def _fail(message: str) -> None:
     raise click.ClickException(" ".join(str(message).split()))
 
 
+def _existing_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A SQLite path must exist (reviewing must not create an empty database); a URL is tried as is."""
+    import os
+
+    if "://" not in value and not os.path.isfile(value):
+        raise click.BadParameter(f"database not found: {value}")
+    return value
+
+
 def _config(path: str | None):
     if not path:
         return None
@@ -96,7 +105,7 @@ def _tolerance(row: dict) -> str:
 
 
 @click.command("audit")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Database made by ingest.")
+@click.option("--db", "db_path", required=True, help="Database made by ingest: a SQLite file or a postgresql:// URL.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.html, FILE.xlsx or FILE.md.")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Rules TOML: switch rules off, change severities.")
 @click.option("--agency", default=None, help="Only agencies whose name or key contains this text.")
@@ -145,7 +154,7 @@ def audit(
 
 
 @click.command("review")
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False, exists=True), help="Database made by ingest.")
+@click.option("--db", "db_path", required=True, callback=_existing_db, help="Database made by ingest: a SQLite file or a postgresql:// URL.")
 @click.option("--fingerprint", "fp", default=None, help="The finding's fingerprint (see --list or the audit report).")
 @click.option("--decision", type=click.Choice(["confirmed", "dismissed", "corrected"]), default=None)
 @click.option("--value", default=None, help="The corrected value (with --decision corrected).")

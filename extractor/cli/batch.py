@@ -1,4 +1,5 @@
-"""`extractor ingest` and `extractor compare`: thin click wrappers over extractor.store.ingest / extractor.outputs.compare.
+"""`extractor ingest`, `extractor compare` and `extractor export`: thin click wrappers over
+extractor.store.ingest, extractor.outputs.compare and extractor.outputs.export.
 
 Plain commands, registered on the main group by extractor/cli.py; `python -m extractor.cli.batch`
 runs them on their own group too (useful in scripts and tests).
@@ -19,7 +20,13 @@ def _fail(message: str) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--db", "db_path", default="reports.db", show_default=True, help="SQLite database to write.")
+@click.option(
+    "--db",
+    "db_path",
+    default="reports.db",
+    show_default=True,
+    help="Database to write: a SQLite file, or a URL postgresql://user@host:port/db.",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Re-parse files already ingested with this parser version.")
 @click.option(
@@ -28,6 +35,11 @@ def _fail(message: str) -> None:
     help="CSV of name,key merging agency names (stored in the database for later runs).",
 )
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False), help="TOML rules file (switch rules off, change tolerance or severity).")
+@click.option(
+    "--prefer",
+    default=None,
+    help="Which copy of an agency-year is canonical, e.g. 'complete,pdf,docx,html,scan' (the default; stored in the database).",
+)
 @click.option("--quiet", is_flag=True, help="No progress output, summary only.")
 @click.option(
     "--cluster",
@@ -51,6 +63,7 @@ def ingest(
     force: bool,
     aliases: str | None,
     rules_path: str | None,
+    prefer: str | None,
     quiet: bool,
     cluster: str | None,
     storage_options: tuple[str, ...],
@@ -68,6 +81,7 @@ def ingest(
     from extractor.api import ConfiguredParse
     from extractor.checks import settings as rules_config
     from extractor.store.cluster import ClusterError, DaskExecutor, is_url, parse_storage_options
+    from extractor.store.copies import PreferenceError, parse_preference
     from extractor.store.database import StorageError
     from extractor.store.ingest import ingest as run
 
@@ -79,6 +93,11 @@ def ingest(
             _fail(f"Path '{path}' does not exist.")
     limits = pop_limits(limit_flags)
     timeout, memory_mb = limits.timeout, limits.memory_mb
+
+    try:
+        parse_preference(prefer)
+    except PreferenceError as exc:
+        _fail(str(exc))
     extra = {}
     if rules_path:
         try:
@@ -105,6 +124,7 @@ def ingest(
                 progress="none" if quiet else "auto",
                 executor=ex,
                 limits=limits,
+                prefer=prefer,
                 **extra,
             )
     except (StorageError, ClusterError) as exc:
@@ -118,7 +138,7 @@ def ingest(
 
 
 @click.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Database made by ingest.")
+@click.option("--db", "db_path", required=True, help="Database made by ingest: a SQLite file or a postgresql:// URL.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="FILE.csv or FILE.xlsx.")
 @click.option("--year", type=int, default=None, help="Only this report year.")
 @click.option("--agency", default=None, help="Only agencies whose name or key contains this text.")
@@ -140,6 +160,25 @@ def compare(
     click.echo(f"{n} rows written to {out_path}")
 
 
+@click.command()
+@click.option("--db", "db_path", required=True, help="Database made by ingest: a SQLite file or a postgresql:// URL.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write the tables into.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+def export(db_path: str, out_dir: str, fmt: str) -> None:
+    """Write tidy tables for researchers: cells_long, reports_wide, findings, codebook (Parquet or CSV)."""
+    from extractor.outputs.export import ExportError
+    from extractor.outputs.export import export as run
+    from extractor.store.database import StorageError
+
+    try:
+        counts = run(db_path, out_dir, fmt)
+    except (ExportError, StorageError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}")
+    click.echo(", ".join(f"{name} {n} rows" for name, n in counts.items()) + f" written to {out_dir}")
+
+
 @click.group()
 def batch() -> None:
     """Batch commands (normally reached as `extractor ingest` / `extractor compare`)."""
@@ -147,6 +186,7 @@ def batch() -> None:
 
 batch.add_command(ingest)
 batch.add_command(compare)
+batch.add_command(export)
 
 if __name__ == "__main__":
     batch()

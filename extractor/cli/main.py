@@ -72,6 +72,7 @@ def _load_rules(rules_path: str | None) -> rules_config.RulesConfig | None:
 for _name, _command in (
     ("ingest", cli_batch.ingest),
     ("compare", cli_batch.compare),
+    ("export", cli_batch.export),
     ("rules", cli_audit.rules),
     ("audit", cli_audit.audit),
     ("review", cli_audit.review),

@@ -16,9 +16,12 @@ import os
 import re
 import zipfile
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import text as sql
 
 from extractor.lexicon.labels import rule_title, severity_label
 from extractor.outputs.pages import render_page, render_region
@@ -108,39 +111,41 @@ def collect(
     images: bool = True,
 ) -> Audit:
     """Read every parsed report with its findings and decisions (rules file applied: off / severity)."""
-    if not os.path.exists(db_path):
+    if not storage.is_database_url(db_path) and not os.path.exists(db_path):
         raise AuditError(f"{db_path}: 数据库不存在")
-    conn = storage.connect(db_path)
+    db = storage.connect(db_path)
+    stack = ExitStack()
     try:
-        made = decisions(conn)
+        made = decisions(db)
+        conn = stack.enter_context(db.read())
         reports: dict[int, AuditReport] = {}
-        for rid, path, fmt, agency_name, key, yr, template in conn.execute(
+        for rid, path, fmt, agency_name, key, yr, template in conn.execute(sql(
             "SELECT id, path, format, agency, agency_key, year, template FROM reports WHERE status = 'ok' ORDER BY agency_key, year, path"
-        ):
+        )):
             if agency and agency not in (agency_name or "") and agency not in (key or ""):
                 continue
             if year is not None and yr != year:
                 continue
             reports[rid] = AuditReport(rid, agency_name or os.path.basename(path), key or path, yr, template, path, fmt or "", agency_found=bool(agency_name))
-        for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(
+        for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(sql(
             "SELECT report_id, fingerprint, rule, severity, message, codes, section, expected, actual, page FROM findings ORDER BY id"
-        ):
+        )):
             if rid in reports:
                 reports[rid].findings.append(
                     AuditFinding(fp or "", rule, severity, message, json.loads(codes), section, expected, actual, page, decision=made.get(fp))
                 )
-        for rid, fp, rule, severity, message, codes, expected, actual in conn.execute(
+        for rid, fp, rule, severity, message, codes, expected, actual in conn.execute(sql(
             "SELECT report_id, fingerprint, rule, severity, message, codes, expected, actual FROM cross_findings ORDER BY id"
-        ):
+        )):
             if rid in reports:
                 reports[rid].findings.append(
                     AuditFinding(fp or "", rule, severity, message, json.loads(codes), None, expected, actual, None, cross=True, decision=made.get(fp))
                 )
         boxes: dict[int, list[tuple[str, int, tuple[float, float, float, float]]]] = defaultdict(list)
-        for rid, tbl, page, x0, y0, x1, y1 in conn.execute("SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes"):
+        for rid, tbl, page, x0, y0, x1, y1 in conn.execute(sql("SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes")):
             boxes[rid].append((tbl, page, (x0, y0, x1, y1)))
         headings: dict[int, dict[str, str]] = defaultdict(dict)
-        for rid, code, heading in conn.execute("SELECT report_id, code, heading FROM sections WHERE found"):
+        for rid, code, heading in conn.execute(sql("SELECT report_id, code, heading FROM sections WHERE found <> 0")):
             headings[rid][code] = heading
         with_pages = [rid for rid, rep in reports.items() if rep.format in PAGE_FORMATS] if images else []
         cell_boxes = {
@@ -148,7 +153,8 @@ def collect(
             for rid, _, report in storage.load_reports(conn, with_pages)
         } if with_pages else {}  # fmt: skip
     finally:
-        conn.close()
+        stack.close()
+        db.close()
     for rep in reports.values():
         if config is not None:
             _apply_config(rep, config)

@@ -11,11 +11,13 @@ import csv
 import fnmatch
 import json
 import os
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from extractor.lexicon.labels import cell_catalogue as cells_csv
 from extractor.lexicon.labels import rule_title, severity_label
@@ -64,13 +66,14 @@ class _Row:
     warnings: int = 0
 
 
-def _select(conn: sqlite3.Connection, year: int | None, agency: str | None) -> list[_Row]:
-    sql = "SELECT id, agency, agency_key, year, template, path FROM reports WHERE status = 'ok'"
-    params: list[Any] = []
+def _select(conn: Connection, year: int | None, agency: str | None) -> list[_Row]:
+    """The canonical copy of each agency-year (store/copies.py), filtered."""
+    sql = "SELECT id, agency, agency_key, year, template, path FROM reports WHERE status = 'ok' AND canonical = TRUE"
+    params: dict[str, Any] = {}
     if year is not None:
-        sql += " AND year = ?"
-        params.append(year)
-    rows = [_Row(*r) for r in conn.execute(sql + " ORDER BY agency_key, year, path", params)]
+        sql += " AND year = :year"
+        params["year"] = year
+    rows = [_Row(*r) for r in conn.execute(text(sql + " ORDER BY agency_key, year, path"), params)]
     if agency:
         needle = agency.casefold()
         key = storage.agency_key(agency) or ""
@@ -78,10 +81,10 @@ def _select(conn: sqlite3.Connection, year: int | None, agency: str | None) -> l
     return rows
 
 
-def _load(conn: sqlite3.Connection, rows: list[_Row]) -> list[dict[str, Any]]:
+def _load(conn: Connection, rows: list[_Row]) -> list[dict[str, Any]]:
     """Fill values and error marks of the selected rows; return their findings (report and cross)."""
     by_id = {r.id: r for r in rows}
-    for rid, code, value in conn.execute("SELECT report_id, code, value FROM cells"):
+    for rid, code, value in conn.execute(text("SELECT report_id, code, value FROM cells")):
         if rid in by_id:
             by_id[rid].values[code] = value
     findings: list[dict[str, Any]] = []
@@ -96,7 +99,7 @@ def _load(conn: sqlite3.Connection, rows: list[_Row]) -> list[dict[str, Any]]:
         ),
     ]
     for kind, sql in queries:
-        for rid, rule, sev, msg, codes, exp, act, page in conn.execute(sql):
+        for rid, rule, sev, msg, codes, exp, act, page in conn.execute(text(sql)):
             row = by_id.get(rid)
             if row is None:
                 continue
@@ -150,17 +153,18 @@ def compare(
     ext = os.path.splitext(out_path)[1].lower()
     if ext not in (".csv", ".xlsx"):
         raise CompareError(f"output must end in .csv or .xlsx, not {out_path!r}")
-    if not os.path.exists(db_path):
+    if not storage.is_database_url(db_path) and not os.path.exists(db_path):
         raise CompareError(f"database not found: {db_path}")
     try:
-        conn = storage.connect(db_path)
+        db = storage.connect(db_path)
     except storage.StorageError as exc:
         raise CompareError(str(exc)) from None
     try:
-        rows = _select(conn, year, agency)
-        findings = _load(conn, rows)
+        with db.read() as conn:
+            rows = _select(conn, year, agency)
+            findings = _load(conn, rows)
     finally:
-        conn.close()
+        db.close()
     code_list = _codes(rows, codes)
     if codes and not code_list and rows:
         raise CompareError(f"no cell code matches {codes!r}")
@@ -205,7 +209,7 @@ def _by_year_table(rows: list[_Row], codes: list[str]) -> _Table:
         if r.year is None:
             continue
         key = r.agency_key or r.agency or r.source
-        agencies[key][r.year] = r  # several reports for one year: the last by path (duplicate_year flags it)
+        agencies[key][r.year] = r  # one per agency-year: the canonical copy
         names[key] = r.agency or key
     head_codes = [c for c, _ in BY_YEAR_FIXED]
     head_labels = [lab for _, lab in BY_YEAR_FIXED]

@@ -1,31 +1,21 @@
-"""SQLite storage for batches of parsed reports.
+"""Storage of parsed reports in SQLite (the default: one file, nothing to install) or PostgreSQL.
 
-One file a user can copy and open in DB Browser or datasette. Only the ingesting parent process
-writes to it; each report is written in a single transaction (old rows deleted and new rows inserted
-together), so a kill at any moment leaves either the old report, the new one, or none — never half.
+`connect(target)` takes a path (SQLite) or a URL (`postgresql://user@host:port/db`, driven by
+psycopg 3; `sqlite:///path` works too) and returns a `Database`. The schema is `schema.py`; opening
+a database creates it or upgrades it in place with the Alembic revisions in `migrations/` (a
+schema-v2 SQLite file from before keeps its reports and reviewer decisions).
 
-Schema (version `SCHEMA_VERSION`, kept in `PRAGMA user_version` and in `meta.schema_version`):
+Concurrency: several processes may write at once (two `ingest` runs, ingest while reviewers record
+decisions). Every write is one short transaction. SQLite runs in WAL mode with a busy timeout and
+takes the write lock at BEGIN (BEGIN IMMEDIATE), so a writer waits its turn instead of failing with
+"database is locked". PostgreSQL relies on transactions, unique keys and advisory locks: writers of
+the same file (sha256) queue behind each other, and the derived state (cross-report findings and
+canonical copies, `refresh_derived`) is written under one exclusive lock after checking that no
+report changed since it was computed, so it always equals a fresh computation over the stored reports.
 
-    meta(key PRIMARY KEY, value)
-    reports(id, path, sha256 UNIQUE, format, pages, agency, agency_key, year, template,
-            parser_version, status 'ok'|'failed', error, ingested_at)
-    sections(report_id → reports, code, heading, page, found)
-    cells(report_id → reports, code, value, raw, page, confidence, label, derived)
-    findings(report_id → reports, rule, severity, message, codes JSON, section, expected, actual, page)
-    cross_findings(report_id → reports (the later/second report), other_report_id → reports,
-                   agency_key, year, other_year, rule, severity, message, codes JSON, expected, actual)
-    aliases(name PRIMARY KEY, key)   -- user alias file, merged in by `ingest --aliases`
-    -- version 2 (supervisory audit):
-    findings.fingerprint, cross_findings.fingerprint   -- stable id of a finding (see `fingerprint`)
-    sentences(report_id → reports, idx, section, page, text, key, chars)   -- narrative, for text reuse
-    table_boxes(report_id → reports, tbl, page, x0, y0, x1, y1)          -- table position on PDF pages
-    decisions(fingerprint PRIMARY KEY, decision, value, decided_by, note, decided_at, rule, agency_key,
-              year, codes)   -- the reviewer's current decision; NOT tied to a report row, so it
-                             -- survives re-parsing and re-ingesting
-    decision_log(id, fingerprint, decision, value, decided_by, note, decided_at)   -- every decision made
-
-`sha256` is unique: a file's content is stored once, under the path it was first seen at, and is
-replaced when it is ingested again with another parser version (or with --force).
+A file's content (sha256) is stored once, under the path it was first seen at, and replaced when it
+is ingested again with another parser version (or with --force); a kill at any moment leaves the old
+report, the new one, or none — never half.
 """
 
 from __future__ import annotations
@@ -33,148 +23,31 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import os
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine, Result
+
 from extractor.lexicon.agency import agency_key
 from extractor.report import Cell, Finding, Report, Section, Sentence, TableBox
+from extractor.store import copies
+from extractor.store import schema as s
+from extractor.store.schema import upsert  # noqa: F401 - part of this module's API
 
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reports (
-    id             INTEGER PRIMARY KEY,
-    path           TEXT NOT NULL,
-    sha256         TEXT NOT NULL UNIQUE,
-    format         TEXT,
-    pages          INTEGER,
-    agency         TEXT,
-    agency_key     TEXT,
-    year           INTEGER,
-    template       TEXT,
-    parser_version TEXT NOT NULL,
-    status         TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
-    error          TEXT,
-    ingested_at    TEXT NOT NULL,
-    error_kind     TEXT,
-    path_bytes     BLOB
-);
-CREATE INDEX IF NOT EXISTS reports_agency_key ON reports(agency_key);
-CREATE INDEX IF NOT EXISTS reports_year ON reports(year);
-CREATE TABLE IF NOT EXISTS sections (
-    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    code      TEXT NOT NULL,
-    heading   TEXT,
-    page      INTEGER,
-    found     INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sections_report ON sections(report_id);
-CREATE TABLE IF NOT EXISTS cells (
-    report_id  INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    code       TEXT NOT NULL,
-    value,
-    raw        TEXT,
-    page       INTEGER,
-    confidence REAL,
-    label      TEXT,
-    derived    INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS cells_report ON cells(report_id);
-CREATE INDEX IF NOT EXISTS cells_code ON cells(code, report_id);
-CREATE TABLE IF NOT EXISTS findings (
-    id        INTEGER PRIMARY KEY,
-    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    rule      TEXT NOT NULL,
-    severity  TEXT NOT NULL,
-    message   TEXT NOT NULL,
-    codes     TEXT NOT NULL,
-    section   TEXT,
-    expected,
-    actual,
-    page      INTEGER,
-    fingerprint TEXT
-);
-CREATE INDEX IF NOT EXISTS findings_report ON findings(report_id);
-CREATE INDEX IF NOT EXISTS findings_rule ON findings(rule);
-CREATE TABLE IF NOT EXISTS cross_findings (
-    id              INTEGER PRIMARY KEY,
-    report_id       INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    other_report_id INTEGER REFERENCES reports(id) ON DELETE CASCADE,
-    agency_key      TEXT,
-    year            INTEGER,
-    other_year      INTEGER,
-    rule            TEXT NOT NULL,
-    severity        TEXT NOT NULL,
-    message         TEXT NOT NULL,
-    codes           TEXT NOT NULL,
-    expected,
-    actual,
-    fingerprint     TEXT
-);
-CREATE INDEX IF NOT EXISTS cross_findings_report ON cross_findings(report_id);
-CREATE TABLE IF NOT EXISTS aliases (
-    name TEXT PRIMARY KEY,
-    key  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sentences (
-    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    idx       INTEGER NOT NULL,
-    section   TEXT,
-    page      INTEGER,
-    text      TEXT NOT NULL,
-    key       TEXT NOT NULL,
-    chars     INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sentences_report ON sentences(report_id);
-CREATE TABLE IF NOT EXISTS table_boxes (
-    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    tbl       TEXT NOT NULL,
-    page      INTEGER NOT NULL,
-    x0 REAL, y0 REAL, x1 REAL, y1 REAL
-);
-CREATE TABLE IF NOT EXISTS decisions (
-    fingerprint TEXT PRIMARY KEY,
-    decision    TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed', 'corrected')),
-    value,
-    decided_by  TEXT NOT NULL,
-    note        TEXT,
-    decided_at  TEXT NOT NULL,
-    rule        TEXT,
-    agency_key  TEXT,
-    year        INTEGER,
-    codes       TEXT
-);
-CREATE TABLE IF NOT EXISTS decision_log (
-    id          INTEGER PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    decision    TEXT NOT NULL,
-    value,
-    decided_by  TEXT NOT NULL,
-    note        TEXT,
-    decided_at  TEXT NOT NULL
-);
-"""
-
-# columns added by version 2 to tables of version 1, then the indexes that need them
-_MIGRATE_1_TO_2 = """
-ALTER TABLE findings ADD COLUMN fingerprint TEXT;
-ALTER TABLE cross_findings ADD COLUMN fingerprint TEXT;
-"""
-_INDEXES_2 = """
-CREATE INDEX IF NOT EXISTS findings_fingerprint ON findings(fingerprint);
-CREATE INDEX IF NOT EXISTS cross_findings_fingerprint ON cross_findings(fingerprint);
-"""
+SCHEMA_VERSION = 3  # PRAGMA user_version of an Alembic-managed SQLite file (1 and 2 predate Alembic)
+BUSY_TIMEOUT_S = 300  # how long a SQLite writer waits for another's transaction before giving up
+_LOCK_CLASS = 0x6578  # advisory lock namespace ('ex') for PostgreSQL
+_LOCK_DERIVED = 1
 
 
 class StorageError(Exception):
-    """A database that cannot be used (not SQLite, newer schema, unreadable alias file); one-line message."""
+    """A database that cannot be used (not SQLite, newer schema, unreachable server, unreadable alias file)."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -208,70 +81,146 @@ def load_aliases(path: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------------
-# connection and schema
+# connection
 
 
-def connect(db_path: str) -> sqlite3.Connection:
-    """Open (creating if needed) a reports database in WAL mode, with the current schema."""
+def database_url(target: str) -> sa.URL:
+    """A path → sqlite URL; postgresql:// (or postgres://) → the psycopg 3 driver; other URLs as given."""
+    if "://" not in target:
+        return sa.URL.create("sqlite", database=os.path.abspath(target))
     try:
-        conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA foreign_keys = ON")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise StorageError(
-                f"{db_path}: database schema version {version} is newer than this extractor's ({SCHEMA_VERSION})"
-            )
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives process kills
-        if version < SCHEMA_VERSION:
-            # one transaction: executescript would commit an open transaction first, so BEGIN is in the script
-            conn.executescript(
-                "BEGIN IMMEDIATE;"
-                + _SCHEMA
-                + (_MIGRATE_1_TO_2 if version == 1 else "")
-                + _INDEXES_2
-                + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
-                + f"INSERT OR IGNORE INTO meta VALUES ('created_at', '{_now()}');"
-                + f"PRAGMA user_version = {SCHEMA_VERSION};"
-            )
-            try:
-                if version == 1:
-                    _backfill_fingerprints(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        _add_columns(conn)
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(f"{db_path}: not a usable SQLite database ({exc})") from None
-    return conn
+        url = sa.make_url(target)
+    except sa.exc.ArgumentError:
+        raise StorageError(f"not a database URL: {target}") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(f"{url.get_backend_name()}: only SQLite and PostgreSQL databases are supported")
+    return url
 
 
-# nullable columns added in place to a version-2 database (no schema version of their own):
-# error_kind — the ReadError kind of a failed row (extractor.document.READ_ERROR_KINDS, or `transient`);
-# path_bytes — the file name as bytes when it is not UTF-8 (`path` then shows U+FFFD in its place)
-_ADDED_COLUMNS = {"reports": (("error_kind", "TEXT"), ("path_bytes", "BLOB"))}
+def is_database_url(target: str) -> bool:
+    return "://" in target
 
 
-def _add_columns(conn: sqlite3.Connection) -> None:
-    for table, columns in _ADDED_COLUMNS.items():
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns:
-            if name not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+class Database:
+    """An open reports database: an SQLAlchemy engine plus the transaction habits of this project.
+
+    `begin()` is a write transaction (SQLite takes the write lock at once), `read()` a consistent
+    read-only snapshot; each is short. `execute()` runs one statement in its own transaction and
+    returns its rows, for scripts and tests. `close()` releases the connections.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.url = database_url(target)
+        self.dialect = self.url.get_backend_name()
+        self.engine = _engine(self.url)
+        _ENGINES.add(self.engine)
+
+    @property
+    def name(self) -> str:
+        """How to show the database to a person: the path, or the URL without its password."""
+        if self.dialect == "sqlite":
+            return self.url.database or self.target
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin() as tx:
+                yield conn
+                tx.rollback()
+
+    def execute(self, statement: str | sa.Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+        sql = text(statement) if isinstance(statement, str) else statement
+        with self.begin() as conn:
+            result = conn.execute(sql, dict(params or {}))
+            return result.freeze()() if result.returns_rows else result  # rows read before the commit
+
+    def scalar(self, statement: str | sa.Executable, params: Mapping[str, Any] | None = None) -> Any:
+        return self.execute(statement, params).scalar()
+
+    def close(self) -> None:
+        _ENGINES.discard(self.engine)
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.name!r})"
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (autocommit connection)."""
-    conn.execute("BEGIN IMMEDIATE")
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_engines_in_child() -> None:
+    """A forked worker must not reuse (or close) the parent's pooled connections."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
+def _engine(url: sa.URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below), as IMMEDIATE for writes
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            if url.database not in (None, "", ":memory:"):
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives process kills
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def connect(target: str | os.PathLike[str]) -> Database:
+    """Open (creating or upgrading as needed) a reports database: a SQLite path or a database URL."""
+    target = os.fspath(target)
+    db = Database(target)
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
+        migrate(db)
+    except StorageError:
+        db.close()
         raise
-    conn.execute("COMMIT")
+    except sa.exc.SQLAlchemyError as exc:
+        db.close()
+        raise StorageError(_db_error(db, exc)) from None
+    return db
+
+
+def _db_error(db: Database, exc: BaseException) -> str:
+    detail = getattr(exc, "orig", None) or exc
+    first = " ".join(str(detail).split("\n")[0].split())
+    if db.dialect == "sqlite":
+        return f"{db.name}: not a usable SQLite database ({first})"
+    return f"{db.name}: cannot use the database ({first})"
 
 
 def _now() -> str:
@@ -279,87 +228,248 @@ def _now() -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# schema: create, upgrade (Alembic), views
+
+
+def alembic_config(conn: Connection) -> Any:
+    """An Alembic Config for the migrations shipped in this package, bound to `conn` (no alembic.ini)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "extractor.store:migrations")
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from extractor.store import migrations
+
+    script = ScriptDirectory(os.path.dirname(migrations.__file__))
+    heads = script.get_heads()
+    if len(heads) != 1:
+        raise StorageError(f"the migrations have {len(heads)} heads ({', '.join(heads)}): merge them")
+    return heads[0]
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from extractor.store import migrations
+
+    return {r.revision for r in ScriptDirectory(os.path.dirname(migrations.__file__)).walk_revisions()}
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(db: Database) -> None:
+    """Bring the database to the newest schema: create it, or upgrade it in place, in one transaction."""
+    head = head_revision()
+    with db.engine.connect() as conn:  # fast path, no lock: already current
+        if db.dialect == "sqlite":
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
+            if version > SCHEMA_VERSION:
+                raise StorageError(
+                    f"{db.name}: database schema version {version} is newer than this extractor's ({SCHEMA_VERSION})"
+                )
+        current = _current_revision(conn)
+        conn.rollback()
+        if current == head:
+            return
+    with db.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:c, 0)"), {"c": _LOCK_CLASS})
+        current = _current_revision(conn)  # again, under the lock: another process may have done it
+        if current == head:
+            return
+        if current is not None and current not in _known_revisions():
+            raise StorageError(f"{db.name}: the database was made by a newer extractor (schema {current})")
+        from alembic import command
+
+        cfg = alembic_config(conn)
+        s.drop_views(conn)
+        if current is None and not sa.inspect(conn).has_table("reports"):
+            s.metadata.create_all(conn)
+            conn.execute(s.meta.insert(), [{"key": "created_at", "value": _now()}])
+            command.stamp(cfg, head)
+        else:
+            if current is None:  # a file from before Alembic: schema v1 or v2
+                version = conn.exec_driver_sql("PRAGMA user_version").scalar() if db.dialect == "sqlite" else 2
+                if version == 1:
+                    _migrate_1_to_2(conn)
+                elif version != 2:
+                    raise StorageError(f"{db.name}: not an extractor database (no schema version)")
+                command.stamp(cfg, s.LEGACY_REVISION)
+            command.upgrade(cfg, head)
+            _refresh_canonical(conn)
+        s.create_views(conn)
+        _set_meta(conn, "schema_version", head)
+        if db.dialect == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _migrate_1_to_2(conn: Connection) -> None:
+    """Schema v1 → v2 (the supervisory audit): fingerprints on findings, four new tables."""
+    conn.exec_driver_sql("ALTER TABLE findings ADD COLUMN fingerprint TEXT")
+    conn.exec_driver_sql("ALTER TABLE cross_findings ADD COLUMN fingerprint TEXT")
+    for ddl in _V2_TABLES:
+        conn.exec_driver_sql(ddl)
+    for index in ("findings(fingerprint)", "cross_findings(fingerprint)"):
+        conn.exec_driver_sql(f"CREATE INDEX {index.split('(')[0]}_fingerprint ON {index}")
+    _refresh_fingerprints(conn)
+
+
+_V2_TABLES = (
+    "CREATE TABLE sentences (report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    " section TEXT, page INTEGER, text TEXT NOT NULL, key TEXT NOT NULL, chars INTEGER NOT NULL)",
+    "CREATE INDEX sentences_report ON sentences(report_id)",
+    "CREATE TABLE table_boxes (report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE, tbl TEXT NOT NULL,"
+    " page INTEGER NOT NULL, x0 REAL, y0 REAL, x1 REAL, y1 REAL)",
+    "CREATE TABLE decisions (fingerprint TEXT PRIMARY KEY, decision TEXT NOT NULL CHECK (decision IN"
+    " ('confirmed', 'dismissed', 'corrected')), value, decided_by TEXT NOT NULL, note TEXT, decided_at TEXT NOT NULL,"
+    " rule TEXT, agency_key TEXT, year INTEGER, codes TEXT)",
+    "CREATE TABLE decision_log (id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, decision TEXT NOT NULL, value,"
+    " decided_by TEXT NOT NULL, note TEXT, decided_at TEXT NOT NULL)",
+)
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    s.upsert(conn, s.meta, {"key": key, "value": value})
+
+
+def get_meta(db: Database, key: str) -> str | None:
+    with db.read() as conn:
+        return conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == key)).scalar()
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Connection]:
+    """A write transaction, rolled back on any exception (kept for callers of the SQLite era)."""
+    with db.begin() as conn:
+        yield conn
+
+
+# --------------------------------------------------------------------------------------------------
 # writing
 
 
-def lookup(conn: sqlite3.Connection, sha256: str) -> tuple[str, str, str | None] | None:
+def _bump_generation(conn: Connection) -> None:
+    """Count changes to the set of reports, so derived state can tell it is stale (see refresh_derived)."""
+    done = conn.execute(
+        s.meta.update()
+        .where(s.meta.c.key == "generation")
+        .values(value=sa.cast(sa.cast(s.meta.c.value, sa.Integer) + 1, sa.Text))
+    )
+    if not done.rowcount:
+        conn.execute(s.meta.insert().values(key="generation", value="1"))
+
+
+def _generation(conn: Connection) -> int:
+    value = conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == "generation")).scalar()
+    return int(value or 0)
+
+
+def _lock_report_write(conn: Connection, sha256: str) -> None:
+    """PostgreSQL: writers of one file queue behind each other; all writers share the derived-state lock."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite: BEGIN IMMEDIATE already serialises writers
+    conn.execute(text("SELECT pg_advisory_xact_lock_shared(:c, :k)"), {"c": _LOCK_CLASS, "k": _LOCK_DERIVED})
+    key = int(sha256[:8] or "0", 16) - 2**31
+    conn.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": _LOCK_CLASS + 1, "k": key})
+
+
+def lookup(db: Database, sha256: str) -> tuple[str, str, str | None] | None:
     """(parser_version, status, error) of the stored report with this content, or None."""
-    row = conn.execute("SELECT parser_version, status, error FROM reports WHERE sha256 = ?", (sha256,)).fetchone()
+    r = s.reports.c
+    with db.read() as conn:
+        row = conn.execute(sa.select(r.parser_version, r.status, r.error).where(r.sha256 == sha256)).first()
     return tuple(row) if row else None  # type: ignore[return-value]
 
 
-def error_kind(conn: sqlite3.Connection, sha256: str) -> str | None:
+def error_kind(db: Database, sha256: str) -> str | None:
     """The kind of the stored failure for this content (None for rows stored before kinds were)."""
-    row = conn.execute("SELECT error_kind FROM reports WHERE sha256 = ?", (sha256,)).fetchone()
-    return row[0] if row else None
+    r = s.reports.c
+    with db.read() as conn:
+        return conn.execute(sa.select(r.error_kind).where(r.sha256 == sha256)).scalar()
 
 
 def write_report(
-    conn: sqlite3.Connection, report: Report, agency_key_value: str | None = None, path_bytes: bytes | None = None
+    db: Database, report: Report, agency_key_value: str | None = None, path_bytes: bytes | None = None
 ) -> int:
     """Store one parsed report, replacing any earlier version of the same content; returns its id.
     `path_bytes`: the file name as bytes, when it is not UTF-8."""
-    with transaction(conn):
-        conn.execute("DELETE FROM reports WHERE sha256 = ?", (report.sha256,))
-        cur = conn.execute(
-            "INSERT INTO reports (path, sha256, format, pages, agency, agency_key, year, template,"
-            " parser_version, status, error, ingested_at, path_bytes) VALUES (?,?,?,?,?,?,?,?,?,'ok',NULL,?,?)",
-            (
-                report.path,
-                report.sha256,
-                report.format,
-                report.pages,
-                report.agency,
-                agency_key_value,
-                report.year,
-                report.template,
-                report.parser_version,
-                _now(),
-                path_bytes,
-            ),
-        )
-        rid = int(cur.lastrowid)  # type: ignore[arg-type]
-        conn.executemany(
-            "INSERT INTO sections VALUES (?,?,?,?,?)",
-            [(rid, s.code, s.heading, s.page, int(bool(s.found))) for s in report.sections],
-        )
-        seen: set[str] = set()
-        rows = []
-        for c in report.cells:
-            if c.code in seen:  # a parser emitting a code twice: keep the first, as cell_map users expect
-                continue
-            seen.add(c.code)
-            rows.append((rid, c.code, c.value, c.raw, c.page, c.confidence, c.label, int(bool(c.derived))))
-        conn.executemany("INSERT INTO cells VALUES (?,?,?,?,?,?,?,?)", rows)
-        prints = fingerprints(report.findings, agency_key_value or f"sha:{report.sha256[:16]}", report.year)
-        conn.executemany(
-            "INSERT INTO findings (report_id, rule, severity, message, codes, section, expected, actual, page,"
-            " fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    rid,
-                    f.rule,
-                    f.severity,
-                    f.message,
-                    json.dumps(f.codes, ensure_ascii=False),
-                    f.section,
-                    f.expected,
-                    f.actual,
-                    f.page,
-                    fp,
-                )
-                for f, fp in zip(report.findings, prints, strict=True)
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO sentences VALUES (?,?,?,?,?,?,?)",
-            [(rid, i, s.section, s.page, s.text, s.key, s.chars) for i, s in enumerate(report.sentences)],
-        )
-        conn.executemany(
-            "INSERT INTO table_boxes VALUES (?,?,?,?,?,?,?)",
-            [(rid, b.table, b.page, *b.bbox) for b in report.table_boxes],
-        )
-    return rid
+    seen: set[str] = set()
+    cell_rows = []
+    for c in report.cells:
+        if c.code in seen:  # a parser emitting a code twice: keep the first, as cell_map users expect
+            continue
+        seen.add(c.code)
+        x0, y0, x1, y1 = c.bbox if c.bbox else (None, None, None, None)
+        cell_rows.append(
+            {"code": c.code, "value": c.value, "raw": c.raw, "page": c.page, "confidence": c.confidence,
+             "label": c.label, "derived": int(bool(c.derived)), "x0": x0, "y0": y0, "x1": x1, "y1": y1}
+        )  # fmt: skip
+    prints = fingerprints(report.findings, agency_key_value or f"sha:{report.sha256[:16]}", report.year)
+    finding_rows = [
+        {"rule": f.rule, "severity": f.severity, "message": f.message, "codes": json.dumps(f.codes, ensure_ascii=False),
+         "section": f.section, "expected": f.expected, "actual": f.actual, "page": f.page, "fingerprint": fp}
+        for f, fp in zip(report.findings, prints, strict=True)
+    ]  # fmt: skip
+    with db.begin() as conn:
+        _lock_report_write(conn, report.sha256)
+        conn.execute(s.reports.delete().where(s.reports.c.sha256 == report.sha256))
+        rid = conn.execute(
+            s.reports.insert().returning(s.reports.c.id),
+            {
+                "path": report.path, "sha256": report.sha256, "format": report.format, "pages": report.pages,
+                "agency": report.agency, "agency_key": agency_key_value, "year": report.year,
+                "template": report.template, "parser_version": report.parser_version, "status": "ok",
+                "error": None, "ingested_at": _now(), "canonical": None, "path_bytes": path_bytes,
+            },  # fmt: skip
+        ).scalar_one()
+        children: list[tuple[sa.Table, list[dict[str, Any]]]] = [
+            (s.sections, [{"code": x.code, "heading": x.heading, "page": x.page, "found": int(bool(x.found))} for x in report.sections]),
+            (s.cells, cell_rows),
+            (s.findings, finding_rows),
+            (s.sentences, [{"idx": i, "section": x.section, "page": x.page, "text": x.text, "key": x.key, "chars": x.chars}
+                           for i, x in enumerate(report.sentences)]),
+            (s.table_boxes, [{"tbl": b.table, "page": b.page, "x0": b.bbox[0], "y0": b.bbox[1], "x1": b.bbox[2], "y1": b.bbox[3]}
+                             for b in report.table_boxes]),
+        ]  # fmt: skip
+        for table, rows in children:
+            if rows:
+                conn.execute(table.insert(), [{"report_id": rid, **row} for row in rows])
+        _bump_generation(conn)
+    return int(rid)
+
+
+def write_failure(
+    db: Database,
+    path: str,
+    sha256: str,
+    fmt: str | None,
+    error: str,
+    parser_version: str,
+    kind: str | None = None,
+    path_bytes: bytes | None = None,
+) -> int:
+    """Record a file that could not be parsed, so the summary and later runs know why; `kind` is the
+    ReadError kind (or `transient`: retried on the next run)."""
+    with db.begin() as conn:
+        _lock_report_write(conn, sha256)
+        conn.execute(s.reports.delete().where(s.reports.c.sha256 == sha256))
+        rid = conn.execute(
+            s.reports.insert().returning(s.reports.c.id),
+            {"path": path, "sha256": sha256, "format": fmt, "parser_version": parser_version, "status": "failed",
+             "error": error, "ingested_at": _now(), "error_kind": kind, "path_bytes": path_bytes},
+        ).scalar_one()  # fmt: skip
+        _bump_generation(conn)
+    return int(rid)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -385,15 +495,16 @@ def fingerprints(findings: Iterable[Finding], agency: str | None, year: int | No
     return out
 
 
-def _refresh_fingerprints(conn: sqlite3.Connection, report_ids: Iterable[int] | None = None) -> None:
+def _refresh_fingerprints(conn: Connection, report_ids: Iterable[int] | None = None) -> None:
     """Recompute the stored findings' fingerprints (after a migration or a change of agency keys)."""
+    r, f = s.reports.c, s.findings.c
     reports = {
         rid: (key or f"sha:{sha[:16]}", year)
-        for rid, key, sha, year in conn.execute("SELECT id, agency_key, sha256, year FROM reports")
+        for rid, key, sha, year in conn.execute(sa.select(r.id, r.agency_key, r.sha256, r.year))
     }
     wanted = set(report_ids) if report_ids is not None else set(reports)
-    rows = conn.execute("SELECT id, report_id, rule, codes, section FROM findings ORDER BY report_id, id").fetchall()
-    by_report: dict[int, list[tuple]] = {}
+    rows = conn.execute(sa.select(f.id, f.report_id, f.rule, f.codes, f.section).order_by(f.report_id, f.id)).all()
+    by_report: dict[int, list[Any]] = {}
     for row in rows:
         if row[1] in wanted:
             by_report.setdefault(row[1], []).append(row)
@@ -401,93 +512,116 @@ def _refresh_fingerprints(conn: sqlite3.Connection, report_ids: Iterable[int] | 
     for rid, items in by_report.items():
         key, year = reports[rid]
         found = [Finding(rule, "", "", json.loads(codes), section) for _, _, rule, codes, section in items]
-        updates += [(fp, fid) for fp, (fid, *_) in zip(fingerprints(found, key, year), items, strict=True)]
-    conn.executemany("UPDATE findings SET fingerprint = ? WHERE id = ?", updates)
-
-
-def _backfill_fingerprints(conn: sqlite3.Connection) -> None:
-    _refresh_fingerprints(conn)
-
-
-def write_failure(
-    conn: sqlite3.Connection,
-    path: str,
-    sha256: str,
-    fmt: str | None,
-    error: str,
-    parser_version: str,
-    kind: str | None = None,
-    path_bytes: bytes | None = None,
-) -> int:
-    """Record a file that could not be parsed, so the summary and later runs know why; `kind` is the
-    ReadError kind (or `transient`: retried on the next run)."""
-    with transaction(conn):
-        conn.execute("DELETE FROM reports WHERE sha256 = ?", (sha256,))
-        cur = conn.execute(
-            "INSERT INTO reports (path, sha256, format, parser_version, status, error, ingested_at, error_kind, path_bytes)"
-            " VALUES (?,?,?,?,'failed',?,?,?,?)",
-            (path, sha256, fmt, parser_version, error, _now(), kind, path_bytes),
+        updates += [{"fid": fid, "fp": fp} for fp, (fid, *_) in zip(fingerprints(found, key, year), items, strict=True)]
+    if updates:
+        conn.execute(
+            s.findings.update().where(f.id == sa.bindparam("fid")).values(fingerprint=sa.bindparam("fp")), updates
         )
-    return int(cur.lastrowid)  # type: ignore[arg-type]
 
 
-def stored_aliases(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT name, key FROM aliases").fetchall())
+def stored_aliases(db: Database) -> dict[str, str]:
+    with db.read() as conn:
+        return {name: key for name, key in conn.execute(sa.select(s.aliases.c.name, s.aliases.c.key))}
 
 
-def merge_aliases(conn: sqlite3.Connection, aliases: Mapping[str, str]) -> None:
+def merge_aliases(db: Database, aliases: Mapping[str, str]) -> None:
     """Add a user alias file to the database (its entries win) so later runs keep using it."""
-    with transaction(conn):
-        conn.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", list(aliases.items()))
+    if not aliases:
+        return
+    with db.begin() as conn:
+        s.upsert(conn, s.aliases, [{"name": n, "key": k} for n, k in aliases.items()])
 
 
-def rekey_agencies(conn: sqlite3.Connection, aliases: Mapping[str, str]) -> int:
+def rekey_agencies(db: Database, aliases: Mapping[str, str]) -> int:
     """Recompute every report's agency_key (after the aliases changed); returns rows changed."""
-    rows = conn.execute("SELECT id, agency, agency_key FROM reports").fetchall()
-    changes = [(agency_key(agency, aliases), rid) for rid, agency, old in rows if agency_key(agency, aliases) != old]
+    r = s.reports.c
+    with db.read() as conn:
+        rows = conn.execute(sa.select(r.id, r.agency, r.agency_key)).all()
+    changes = [{"rid": rid, "key": agency_key(agency, aliases)} for rid, agency, old in rows if agency_key(agency, aliases) != old]
     if changes:
-        with transaction(conn):
-            conn.executemany("UPDATE reports SET agency_key = ? WHERE id = ?", changes)
-            _refresh_fingerprints(conn, [rid for _, rid in changes])
+        with db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock_shared(:c, :k)"), {"c": _LOCK_CLASS, "k": _LOCK_DERIVED})
+            conn.execute(s.reports.update().where(r.id == sa.bindparam("rid")).values(agency_key=sa.bindparam("key")), changes)
+            _refresh_fingerprints(conn, [c["rid"] for c in changes])
+            _bump_generation(conn)
     return len(changes)
 
 
-def replace_cross_findings(conn: sqlite3.Connection, rows: Iterable[dict[str, Any]]) -> int:
-    """Replace all cross-report findings in one transaction (they are recomputed after every ingest)."""
-    rows = list(rows)
-    keys = dict(conn.execute("SELECT id, agency_key FROM reports").fetchall())
+# --------------------------------------------------------------------------------------------------
+# derived state: cross-report findings and canonical copies, always a function of the stored reports
+
+
+def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str | None, Report]]], list[dict[str, Any]]]) -> int:
+    """Recompute the cross-report findings (`compute_cross(loaded reports)` → rows) and the canonical
+    copies from the stored reports, and store them; returns how many cross findings there are.
+
+    The computation reads a snapshot without holding the write lock; the result is written only if no
+    report changed meanwhile (a generation counter), else it is done again. The last attempt holds the
+    lock from reading to writing, so the stored result always matches the stored reports, whatever
+    other writers do at the same time.
+    """
+    for attempt in range(4):
+        locked = attempt == 3
+        if locked:
+            with db.begin() as conn:
+                _lock_derived(conn)
+                loaded = load_reports(conn)
+                rows = compute_cross(loaded)
+                return _write_derived(conn, rows)
+        with db.read() as conn:
+            generation = _generation(conn)
+            loaded = load_reports(conn)
+        rows = compute_cross(loaded)
+        with db.begin() as conn:
+            _lock_derived(conn)
+            if _generation(conn) == generation:
+                return _write_derived(conn, rows)
+    raise AssertionError("unreachable")
+
+
+def _lock_derived(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": _LOCK_CLASS, "k": _LOCK_DERIVED})
+
+
+def _write_derived(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    n = _replace_cross_findings(conn, rows)
+    _refresh_canonical(conn)
+    return n
+
+
+def _refresh_canonical(conn: Connection) -> None:
+    copies.mark_canonical(conn)
+
+
+def replace_cross_findings(db: Database, rows: Iterable[dict[str, Any]]) -> int:
+    """Replace all cross-report findings in one transaction."""
+    with db.begin() as conn:
+        _lock_derived(conn)
+        return _replace_cross_findings(conn, list(rows))
+
+
+def _replace_cross_findings(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    r = s.reports.c
+    keys = {rid: key for rid, key in conn.execute(sa.select(r.id, r.agency_key))}
     seen: dict[str, int] = {}
-    prints = []
-    for r in rows:
-        other = r.get("other_report_id")
-        other_id = f"{keys.get(other) or ''}:{r.get('other_year') or ''}" if other else ""
-        fp = fingerprint(r["rule"], r.get("agency_key") or keys.get(r["report_id"]), r.get("year"), r.get("codes", []), None, other_id)
+    data = []
+    for row in rows:
+        other = row.get("other_report_id")
+        other_id = f"{keys.get(other) or ''}:{row.get('other_year') or ''}" if other else ""
+        fp = fingerprint(row["rule"], row.get("agency_key") or keys.get(row["report_id"]), row.get("year"), row.get("codes", []), None, other_id)
         seen[fp] = seen.get(fp, 0) + 1
-        prints.append(fp if seen[fp] == 1 else f"{fp}-{seen[fp]}")
-    data = [
-        (
-            r["report_id"],
-            r.get("other_report_id"),
-            r.get("agency_key"),
-            r.get("year"),
-            r.get("other_year"),
-            r["rule"],
-            r["severity"],
-            r["message"],
-            json.dumps(r.get("codes", []), ensure_ascii=False),
-            r.get("expected"),
-            r.get("actual"),
-            fp,
-        )
-        for r, fp in zip(rows, prints, strict=True)
-    ]
-    with transaction(conn):
-        conn.execute("DELETE FROM cross_findings")
-        conn.executemany(
-            "INSERT INTO cross_findings (report_id, other_report_id, agency_key, year, other_year, rule, severity,"
-            " message, codes, expected, actual, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            data,
-        )
+        data.append(
+            {"report_id": row["report_id"], "other_report_id": other, "agency_key": row.get("agency_key"),
+             "year": row.get("year"), "other_year": row.get("other_year"), "rule": row["rule"],
+             "severity": row["severity"], "message": row["message"],
+             "codes": json.dumps(row.get("codes", []), ensure_ascii=False), "expected": row.get("expected"),
+             "actual": row.get("actual"), "fingerprint": fp if seen[fp] == 1 else f"{fp}-{seen[fp]}"}
+        )  # fmt: skip
+    conn.execute(s.cross_findings.delete())
+    if data:
+        conn.execute(s.cross_findings.insert(), data)
     return len(data)
 
 
@@ -496,109 +630,91 @@ def replace_cross_findings(conn: sqlite3.Connection, rows: Iterable[dict[str, An
 
 
 def load_reports(
-    conn: sqlite3.Connection, ids: Iterable[int] | None = None, with_details: bool = False
+    source: Database | Connection, ids: Iterable[int] | None = None, with_details: bool = False
 ) -> list[tuple[int, str | None, Report]]:
     """Successfully parsed reports as (id, agency_key, Report); cells always, sections/findings on request."""
-    sql = (
-        "SELECT id, path, sha256, format, pages, agency, agency_key, year, template, parser_version"
-        " FROM reports WHERE status = 'ok'"
-    )
-    params: list[Any] = []
+    if isinstance(source, Database):
+        with source.read() as conn:
+            return load_reports(conn, ids, with_details)
+    conn = source
+    r = s.reports.c
+    query = sa.select(
+        r.id, r.path, r.sha256, r.format, r.pages, r.agency, r.agency_key, r.year, r.template, r.parser_version
+    ).where(r.status == "ok")
+    wanted: set[int] | None = None
     if ids is not None:
-        id_list = list(ids)
-        if not id_list:
+        wanted = set(ids)
+        if not wanted:
             return []
-        sql += f" AND id IN ({','.join('?' * len(id_list))})"
-        params = id_list
-    sql += " ORDER BY id"
+        query = query.where(r.id.in_(wanted))
     out: dict[int, tuple[str | None, Report]] = {}
-    for rid, path, sha, fmt, pages, agency, key, year, template, pv in conn.execute(sql, params):
+    for rid, path, sha, fmt, pages, agency, key, year, template, pv in conn.execute(query.order_by(r.id)):
         out[rid] = (
             key,
-            Report(
-                path=path,
-                sha256=sha,
-                format=fmt or "",
-                pages=pages,
-                agency=agency,
-                year=year,
-                template=template,
-                parser_version=pv,
-            ),
-        )
+            Report(path=path, sha256=sha, format=fmt or "", pages=pages, agency=agency, year=year,
+                   template=template, parser_version=pv),
+        )  # fmt: skip
     if not out:
         return []
-    for rid, code, value, raw, page, conf, label, derived in conn.execute(
-        "SELECT report_id, code, value, raw, page, confidence, label, derived FROM cells ORDER BY report_id, rowid"
+
+    def rows(table: sa.Table, *columns: Any, order: Any) -> Iterator[Any]:
+        query = sa.select(table.c.report_id, *columns)
+        if wanted is not None:
+            query = query.where(table.c.report_id.in_(wanted))
+        for row in conn.execute(query.order_by(table.c.report_id, order)):
+            if row[0] in out:
+                yield out[row[0]][1], row[1:]
+
+    c = s.cells.c
+    for rep, (code, value, raw, page, conf, label, derived, x0, y0, x1, y1) in rows(
+        s.cells, c.code, c.value, c.raw, c.page, c.confidence, c.label, c.derived, c.x0, c.y0, c.x1, c.y1, order=c.id
     ):
-        if rid in out:
-            out[rid][1].cells.append(
-                Cell(code, value, raw or "", page, conf if conf is not None else 1.0, label or "", bool(derived))
-            )
-    for rid, _idx, section, page, text, key, chars in conn.execute(
-        "SELECT report_id, idx, section, page,"
-        + (" text" if with_details else " CASE WHEN text LIKE '%全%' THEN text ELSE '' END")
-        + ", key, chars FROM sentences ORDER BY report_id, idx"
-    ):
-        if rid in out:
-            out[rid][1].sentences.append(Sentence(text, page, section, key, chars))
+        box = (x0, y0, x1, y1) if x0 is not None else None
+        rep.cells.append(Cell(code, value, raw or "", page, conf if conf is not None else 1.0, label or "", bool(derived), box))
+    t = s.sentences.c
+    body = t.text if with_details else sa.case((t.text.like("%全%"), t.text), else_="")
+    for rep, (section, page, body_text, key, chars) in rows(s.sentences, t.section, t.page, body, t.key, t.chars, order=t.idx):
+        rep.sentences.append(Sentence(body_text, page, section, key, chars))
     if with_details:
-        for rid, tbl, page, x0, y0, x1, y1 in conn.execute(
-            "SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes ORDER BY report_id, rowid"
+        b = s.table_boxes.c
+        for rep, (tbl, page, x0, y0, x1, y1) in rows(s.table_boxes, b.tbl, b.page, b.x0, b.y0, b.x1, b.y1, order=b.id):
+            rep.table_boxes.append(TableBox(tbl, page, (x0, y0, x1, y1)))
+        x = s.sections.c
+        for rep, (code, heading, page, found) in rows(s.sections, x.code, x.heading, x.page, x.found, order=x.id):
+            rep.sections.append(Section(code, heading, page, bool(found)))
+        f = s.findings.c
+        for rep, (rule, sev, msg, codes, section, exp, act, page) in rows(
+            s.findings, f.rule, f.severity, f.message, f.codes, f.section, f.expected, f.actual, f.page, order=f.id
         ):
-            if rid in out:
-                out[rid][1].table_boxes.append(TableBox(tbl, page, (x0, y0, x1, y1)))
-        for rid, code, heading, page, found in conn.execute(
-            "SELECT report_id, code, heading, page, found FROM sections ORDER BY report_id, rowid"
-        ):
-            if rid in out:
-                out[rid][1].sections.append(Section(code, heading, page, bool(found)))
-        for rid, rule, sev, msg, codes, section, exp, act, page in conn.execute(
-            "SELECT report_id, rule, severity, message, codes, section, expected, actual, page FROM findings"
-            " ORDER BY report_id, id"
-        ):
-            if rid in out:
-                out[rid][1].findings.append(Finding(rule, sev, msg, json.loads(codes), section, exp, act, page))
+            rep.findings.append(Finding(rule, sev, msg, json.loads(codes), section, exp, act, page))
     return [(rid, key, rep) for rid, (key, rep) in out.items()]
 
 
-def canonical_dump(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+def canonical_dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Content of the database without row ids and timestamps, sorted: equal dumps = same data.
 
     Row ids depend on the order parallel workers finished in, so they are replaced by sha256.
     """
-    sha = dict(conn.execute("SELECT id, sha256 FROM reports").fetchall())
+    with db.read() as conn:
+        r = s.reports.c
+        sha = {rid: h for rid, h in conn.execute(sa.select(r.id, r.sha256))}
 
-    def rows(sql: str) -> list[tuple[Any, ...]]:
-        return sorted(
-            (tuple(sha.get(v, v) if i == 0 else v for i, v in enumerate(r)) for r in conn.execute(sql)),
-            key=repr,
-        )
-
-    cross = sorted(
-        (
-            (sha[r[0]], sha.get(r[1]), *r[2:])
-            for r in conn.execute(
-                "SELECT report_id, other_report_id, agency_key, year, other_year, rule, severity, message, codes,"
-                " expected, actual FROM cross_findings"
+        def rows(table: sa.Table, *names: str, ids: int = 1) -> list[tuple[Any, ...]]:
+            found = conn.execute(sa.select(*(table.c[n] for n in names)))
+            return sorted(
+                (tuple(sha.get(v, v) if i < ids else v for i, v in enumerate(row)) for row in found), key=repr
             )
-        ),
-        key=repr,
-    )
-    return {
-        "schema_version": [(conn.execute("PRAGMA user_version").fetchone()[0],)],
-        "reports": sorted(
-            conn.execute(
-                "SELECT sha256, path, format, pages, agency, agency_key, year, template, parser_version, status,"
-                " error FROM reports"
-            ).fetchall(),
-            key=repr,
-        ),
-        "sections": rows("SELECT report_id, code, heading, page, found FROM sections"),
-        "cells": rows("SELECT report_id, code, value, raw, page, confidence, label, derived FROM cells"),
-        "findings": rows(
-            "SELECT report_id, rule, severity, message, codes, section, expected, actual, page FROM findings"
-        ),
-        "cross_findings": cross,
-        "aliases": sorted(conn.execute("SELECT name, key FROM aliases").fetchall()),
-    }
+
+        return {
+            "schema_version": [(conn.execute(text("SELECT version_num FROM alembic_version")).scalar(),)],
+            "reports": rows(s.reports, "sha256", "path", "format", "pages", "agency", "agency_key", "year", "template",
+                            "parser_version", "status", "error", "canonical", ids=0),
+            "sections": rows(s.sections, "report_id", "code", "heading", "page", "found"),
+            "cells": rows(s.cells, "report_id", "code", "value", "raw", "page", "confidence", "label", "derived",
+                          "x0", "y0", "x1", "y1"),
+            "findings": rows(s.findings, "report_id", "rule", "severity", "message", "codes", "section", "expected",
+                             "actual", "page", "fingerprint"),
+            "cross_findings": rows(s.cross_findings, "report_id", "other_report_id", "agency_key", "year", "other_year",
+                                   "rule", "severity", "message", "codes", "expected", "actual", "fingerprint", ids=2),
+            "aliases": rows(s.aliases, "name", "key", ids=0),
+        }  # fmt: skip

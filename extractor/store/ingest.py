@@ -1,4 +1,4 @@
-"""Batch ingest: walk files, folders and .zip archives, parse in worker processes, store in SQLite.
+"""Batch ingest: walk files, folders and .zip archives, parse in worker processes, store in the database.
 
 Why a hand-made pool instead of ProcessPoolExecutor: a hung or crashed parse must cost one file, not
 the batch. Each worker has its own pipe, so the parent knows which file a worker holds, can SIGKILL
@@ -8,7 +8,9 @@ limit, death with the parent, temporary files in a folder the parent removes) an
 a number of files to bound leaks; a worker that hit a limit says so and is replaced before its next
 file. Only the parent writes to the database, one transaction per file; a failure that depends on the
 moment (a timeout under load, a busy database, a kill from outside) is retried on the next run, a
-failure the file causes is final.
+failure the file causes is final. Several ingests may
+run on one database at once (see store/database.py); each ends by recomputing the cross-report
+findings and canonical copies from everything stored.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import stat
 import sys
 import tempfile
@@ -33,6 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 from extractor.guard import apply_limits, crash_reason, memory_error, quiet_stderr, rss_mb
 from extractor.readers import printable
@@ -689,14 +692,17 @@ def ingest(
     max_tasks_per_child: int = MAX_TASKS_PER_CHILD,
     executor: Executor | None = None,
     limits: Limits | None = None,
+    prefer: str | None = None,
 ) -> IngestSummary:
-    """Ingest files/folders/zips into `db_path`; failures are recorded, never raised.
+    """Ingest files/folders/zips into `db_path` (a SQLite path or a database URL); failures are
+    recorded, never raised.
 
     `progress`: 'auto' (bar on a terminal, lines otherwise), 'bar', 'lines' or 'none'.
     `parse_fn` replaces `extractor.parse` (for experiments); it runs in the worker processes.
     `executor` says where files are read and parsed (default: a `LocalPool` built from the arguments
     above; `extractor.store.cluster.DaskExecutor` for a cluster, which carries its own limits).
     `limits`: the per-document limits (`timeout` and `memory_mb` override theirs).
+    `prefer`: which copy of an agency-year is canonical (store/copies.py), stored for later runs.
     Raises `storage.StorageError` only when the database or alias file itself is unusable.
     """
     from extractor.version import PARSER_VERSION
@@ -709,6 +715,10 @@ def ingest(
     clean_stale_temp()
     conn = storage.connect(db_path)
     try:
+        if prefer is not None:
+            from extractor.store import copies
+
+            copies.set_preference(conn, prefer)
         if isinstance(aliases, str):
             aliases = storage.load_aliases(aliases)
         if aliases:
@@ -716,7 +726,7 @@ def ingest(
         alias_map = storage.stored_aliases(conn)
         storage.rekey_agencies(conn, alias_map)
 
-        db_abs = os.path.abspath(db_path)
+        db_abs = conn.url.database if conn.dialect == "sqlite" else None
         todo: list[Source] = []
         early: list[Source] = []  # failed before parsing (discovery): recorded without a worker
         skipped: list[tuple[str, str]] = []
@@ -725,7 +735,7 @@ def ingest(
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
-            if item.path and not item.temporary and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
+            if db_abs and item.path and not item.temporary and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
                 continue
             if item.sha256 in seen:
                 skipped.append((item.display, f"same content as {seen[item.sha256]}"))
@@ -815,10 +825,10 @@ class _Recorder:
             if reason is None:
                 try:
                     _busy_retry(lambda: storage.write_report(self.conn, report, storage.agency_key(report.agency, self.alias_map), path_bytes=src.raw_name))
-                except sqlite3.OperationalError as exc:
+                except sa.exc.OperationalError as exc:
                     self._unrecorded(src, exc)
                     return
-                except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:  # a value SQLite refuses
+                except (sa.exc.SQLAlchemyError, ValueError, TypeError, OverflowError) as exc:  # a value the database refuses
                     payload = (_one_line(f"cannot store the parsed report: {exc}"), "corrupt")
                 else:
                     summary.ok += 1
@@ -830,7 +840,7 @@ class _Recorder:
         reason, kind = payload if isinstance(payload, tuple) else (str(payload), _kind_of(str(payload)))
         try:
             _busy_retry(lambda: storage.write_failure(self.conn, src.display, src.sha256, src.format, reason, self.parser_version, kind=kind, path_bytes=src.raw_name))
-        except sqlite3.OperationalError as exc:
+        except sa.exc.OperationalError as exc:
             self._unrecorded(src, exc)
             return
         summary.failed += 1
@@ -847,13 +857,13 @@ class _Recorder:
 
 
 def _busy_retry(write: Callable[[], Any], attempts: int = 4) -> Any:
-    """Run a database write, again after a pause while SQLite says the database is locked or busy
-    (each attempt already waits up to the connection's timeout)."""
+    """Run a database write, again after a pause while the database says it is locked or busy (SQLite,
+    after its busy timeout) or picked this transaction as a deadlock victim (PostgreSQL)."""
     for attempt in range(attempts):
         try:
             return write()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+        except sa.exc.OperationalError as exc:
+            if not any(word in str(exc) for word in ("locked", "busy", "deadlock")) or attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
     return None
@@ -957,15 +967,20 @@ def _not_a_report(report: Report) -> str | None:
     return "not an annual report: no statistics table and no report section found"
 
 
-def run_cross_checks(conn: Any) -> int:
-    """Recompute every cross-report finding from the stored reports; returns how many there are."""
+def run_cross_checks(db: storage.Database) -> int:
+    """Recompute every cross-report finding (and the canonical copies) from the stored reports;
+    returns how many cross findings there are. Safe while other processes write (refresh_derived)."""
+    return storage.refresh_derived(db, cross_rows)
+
+
+def cross_rows(loaded: list[tuple[int, str | None, Report]]) -> list[dict[str, Any]]:
+    """The cross-report findings of these stored reports, as rows for the cross_findings table."""
     from extractor.checks.cross import cross_report
 
-    loaded = storage.load_reports(conn)
     ids = {rep.sha256: rid for rid, _, rep in loaded}
     keys = {rep.sha256: key for _, key, rep in loaded}
     findings = cross_report([rep for _, _, rep in loaded], agency_key=lambda r: keys.get(r.sha256))
-    rows = [
+    return [
         {
             "report_id": ids[f.sha256],
             "other_report_id": ids.get(f.other_sha256 or ""),
@@ -981,4 +996,3 @@ def run_cross_checks(conn: Any) -> int:
         }
         for f in findings
     ]
-    return storage.replace_cross_findings(conn, rows)

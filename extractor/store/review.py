@@ -10,12 +10,14 @@ to `decision_log`, so the history stays auditable.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from extractor.store import database as storage
+import sqlalchemy as sa
+
+from extractor.store import schema as s
+from extractor.store.database import Database
 
 DECISIONS = ("confirmed", "dismissed", "corrected")
 DECISION_LABELS = {"confirmed": "确认", "dismissed": "不成立", "corrected": "已更正"}
@@ -41,19 +43,21 @@ class Decision:
     decided_at: str
 
 
-def find(conn: sqlite3.Connection, fingerprint: str) -> dict[str, Any] | None:
+def find(db: Database, fingerprint: str) -> dict[str, Any] | None:
     """The stored finding (report or cross-report) with this fingerprint, or None."""
-    row = conn.execute(
-        "SELECT f.rule, f.codes, r.agency_key, r.year, r.agency FROM findings f JOIN reports r ON r.id = f.report_id"
-        " WHERE f.fingerprint = ?",
-        (fingerprint,),
-    ).fetchone()
-    if row is None:
+    r, f, x = s.reports.c, s.findings.c, s.cross_findings.c
+    with db.read() as conn:
         row = conn.execute(
-            "SELECT c.rule, c.codes, c.agency_key, c.year, r.agency FROM cross_findings c"
-            " JOIN reports r ON r.id = c.report_id WHERE c.fingerprint = ?",
-            (fingerprint,),
-        ).fetchone()
+            sa.select(f.rule, f.codes, r.agency_key, r.year, r.agency)
+            .join_from(s.findings, s.reports, r.id == f.report_id)
+            .where(f.fingerprint == fingerprint)
+        ).first()
+        if row is None:
+            row = conn.execute(
+                sa.select(x.rule, x.codes, x.agency_key, x.year, r.agency)
+                .join_from(s.cross_findings, s.reports, r.id == x.report_id)
+                .where(x.fingerprint == fingerprint)
+            ).first()
     if row is None:
         return None
     rule, codes, key, year, agency = row
@@ -61,7 +65,7 @@ def find(conn: sqlite3.Connection, fingerprint: str) -> dict[str, Any] | None:
 
 
 def record(
-    conn: sqlite3.Connection,
+    db: Database,
     fingerprint: str,
     decision: str,
     by: str,
@@ -77,32 +81,21 @@ def record(
         raise ReviewError("请用 --by 写明审核人")
     if decision == "corrected" and value in (None, ""):
         raise ReviewError("决定为 corrected（已更正）时须用 --value 给出更正后的数值")
-    finding = find(conn, fingerprint)
+    finding = find(db, fingerprint)
     if finding is None:
         raise ReviewError(f"数据库中没有指纹为 {fingerprint} 的发现（用 `extractor review --db … --list` 查看）")
     value = _number(value)
     when = when or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with storage.transaction(conn):
-        conn.execute(
-            "INSERT OR REPLACE INTO decisions (fingerprint, decision, value, decided_by, note, decided_at, rule,"
-            " agency_key, year, codes) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                fingerprint,
-                decision,
-                value,
-                by.strip(),
-                note,
-                when,
-                finding["rule"],
-                finding["agency_key"],
-                finding["year"],
-                json.dumps(finding["codes"], ensure_ascii=False),
-            ),
-        )
-        conn.execute(
-            "INSERT INTO decision_log (fingerprint, decision, value, decided_by, note, decided_at) VALUES (?,?,?,?,?,?)",
-            (fingerprint, decision, value, by.strip(), note, when),
-        )
+    row = {"fingerprint": fingerprint, "decision": decision, "value": value, "decided_by": by.strip(), "note": note,
+           "decided_at": when}  # fmt: skip
+    with db.begin() as conn:
+        s.upsert(
+            conn,
+            s.decisions,
+            {**row, "rule": finding["rule"], "agency_key": finding["agency_key"], "year": finding["year"],
+             "codes": json.dumps(finding["codes"], ensure_ascii=False)},
+        )  # fmt: skip
+        conn.execute(s.decision_log.insert(), row)
     return Decision(fingerprint, decision, value, by.strip(), note, when)
 
 
@@ -118,39 +111,43 @@ def _number(value: Any) -> Any:
     return int(number) if number.is_integer() else number
 
 
-def decisions(conn: sqlite3.Connection) -> dict[str, Decision]:
-    return {
-        row[0]: Decision(*row)
-        for row in conn.execute("SELECT fingerprint, decision, value, decided_by, note, decided_at FROM decisions")
-    }
+_DECISION_COLUMNS = ("fingerprint", "decision", "value", "decided_by", "note", "decided_at")
 
 
-def history(conn: sqlite3.Connection, fingerprint: str) -> list[Decision]:
-    return [
-        Decision(*row)
-        for row in conn.execute(
-            "SELECT fingerprint, decision, value, decided_by, note, decided_at FROM decision_log WHERE fingerprint = ?"
-            " ORDER BY id",
-            (fingerprint,),
+def decisions(db: Database) -> dict[str, Decision]:
+    d = s.decisions.c
+    with db.read() as conn:
+        return {row[0]: Decision(*row) for row in conn.execute(sa.select(*(d[n] for n in _DECISION_COLUMNS)))}
+
+
+def history(db: Database, fingerprint: str) -> list[Decision]:
+    g = s.decision_log.c
+    with db.read() as conn:
+        found = conn.execute(
+            sa.select(*(g[n] for n in _DECISION_COLUMNS)).where(g.fingerprint == fingerprint).order_by(g.id)
         )
-    ]
+        return [Decision(*row) for row in found]
 
 
 def list_findings(
-    conn: sqlite3.Connection,
+    db: Database,
     agency: str | None = None,
     year: int | None = None,
     rule: str | None = None,
     undecided: bool = False,
 ) -> list[dict[str, Any]]:
     """Every stored finding (report and cross-report) with its fingerprint and decision, for listing."""
-    made = decisions(conn)
-    rows = conn.execute(
-        "SELECT f.fingerprint, r.agency, r.agency_key, r.year, f.rule, f.severity, f.message FROM findings f"
-        " JOIN reports r ON r.id = f.report_id WHERE r.status = 'ok'"
-        " UNION ALL SELECT c.fingerprint, r.agency, r.agency_key, r.year, c.rule, c.severity, c.message"
-        " FROM cross_findings c JOIN reports r ON r.id = c.report_id"
-    ).fetchall()
+    made = decisions(db)
+    r, f, x = s.reports.c, s.findings.c, s.cross_findings.c
+    query = sa.union_all(
+        sa.select(f.fingerprint, r.agency, r.agency_key, r.year, f.rule, f.severity, f.message)
+        .join_from(s.findings, s.reports, r.id == f.report_id)
+        .where(r.status == "ok"),
+        sa.select(x.fingerprint, r.agency, r.agency_key, r.year, x.rule, x.severity, x.message)
+        .join_from(s.cross_findings, s.reports, r.id == x.report_id),
+    )
+    with db.read() as conn:
+        rows = conn.execute(query).all()
     out = []
     for fp, name, key, yr, rl, severity, message in sorted(rows, key=lambda r: (r[2] or "", r[3] or 0, r[4], r[0] or "")):
         if agency and agency not in (name or "") and agency not in (key or ""):
@@ -181,7 +178,7 @@ def list_findings(
 WORKBOOK_COLUMNS = {"fingerprint": "指纹", "decision": "决定", "value": "更正值", "by": "审核人", "note": "备注"}
 
 
-def import_workbook(conn: sqlite3.Connection, path: str, by: str | None = None) -> tuple[int, list[str]]:
+def import_workbook(db: Database, path: str, by: str | None = None) -> tuple[int, list[str]]:
     """Read the decision columns of an audit workbook (sheet 发现) back into the database.
 
     Returns (decisions recorded, problems). Rows without a decision, or with the decision already
@@ -199,7 +196,7 @@ def import_workbook(conn: sqlite3.Connection, path: str, by: str | None = None) 
     where = {name: header.index(label) for name, label in WORKBOOK_COLUMNS.items() if label in header}
     if "fingerprint" not in where or "decision" not in where:
         raise ReviewError(f"{path}: 工作表缺少「指纹」或「决定」列")
-    existing = decisions(conn)
+    existing = decisions(db)
     count, problems = 0, []
     for n, row in enumerate(rows, start=2):
         def get(name: str, row: tuple = row) -> Any:
@@ -218,7 +215,7 @@ def import_workbook(conn: sqlite3.Connection, path: str, by: str | None = None) 
         if old and old.decision == code and _number(value) == old.value and (note or None) == old.note:
             continue
         try:
-            record(conn, fp, str(word), who, None if note is None else str(note), value)
+            record(db, fp, str(word), who, None if note is None else str(note), value)
         except ReviewError as exc:
             problems.append(f"第 {n} 行：{exc}")
             continue

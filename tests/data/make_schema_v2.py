@@ -1,14 +1,22 @@
 """Made tests/data/schema_v2.db with extractor at commit 3ad16f0 (schema v2, before the SQLAlchemy port).
 
-Kept to show how the fixture was made; it only runs against that old code (`git worktree add … 3ad16f0`)."""
-import shutil, sys, tempfile
+Kept to show how the fixture was made; it only runs against that old code (`git worktree add … 3ad16f0`).
+"""
+
+import shutil
+import tempfile
 from pathlib import Path
+
+from extractor.store import database as storage
+from extractor.store import review
 from extractor.store.ingest import ingest
-from extractor.store import database as storage, review
+
 REAL = Path("fixtures/real")
-out = Path("tests/data/schema_v2.db")
+OUT = Path("tests/data/schema_v2.db")
+
 with tempfile.TemporaryDirectory() as tmp:
-    folder = Path(tmp) / "in"; folder.mkdir()
+    folder = Path(tmp) / "in"
+    folder.mkdir()
     for name in ("hzq2023.pdf", "seed2020.txt", "pingtan2019.html", "pingtan2020.html"):
         shutil.copy(REAL / name, folder / name)
     db = Path(tmp) / "v2.db"
@@ -19,12 +27,9 @@ with tempfile.TemporaryDirectory() as tmp:
     fp2 = conn.execute("SELECT fingerprint FROM findings WHERE rule='t3.column_sum' ORDER BY id").fetchone()[0]
     review.record(conn, fp2, "confirmed", "李四", when="2026-11-30T08:05:00Z")
     review.record(conn, fp2, "dismissed", "李四", note="复核后不成立", when="2026-11-30T08:10:00Z")
-    cfp = conn.execute("SELECT fingerprint FROM cross_findings ORDER BY id").fetchone()
-    print("cross", cfp)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("UPDATE reports SET path = replace(path, ?, 'in')", (str(folder),))
     conn.execute("VACUUM")
     conn.close()
-    shutil.copy(db, out)
-print(out.stat().st_size)
+    shutil.copy(db, OUT)
