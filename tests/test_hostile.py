@@ -219,8 +219,7 @@ def test_a_busy_database_leaves_the_file_for_the_next_run(tmp_path):
     from extractor.store.ingest import IngestSummary, Source, _Progress, _Recorder
 
     db = tmp_path / "r.db"
-    storage.connect(str(db)).close()
-    conn = sqlite3.connect(db, isolation_level=None, timeout=0.05)
+    conn = storage.connect(str(db), busy_timeout=0.05)
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     report = extractor.parse(ROOT / "fixtures" / "real" / "hzq2023.pdf")
@@ -229,7 +228,7 @@ def test_a_busy_database_leaves_the_file_for_the_next_run(tmp_path):
     _Recorder(conn, [src], summary, _Progress("none", 1), {}, report.parser_version)(0, "ok", report)
     assert summary.kinds["a.pdf"] == "transient" and "next run" in summary.failures[0][1]
     blocker.execute("ROLLBACK")
-    assert conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 0  # nothing final was written
+    assert conn.scalar("SELECT count(*) FROM reports") == 0  # nothing final was written
 
 
 POSIX_ONLY = {"resource", "fcntl", "termios", "pwd", "grp", "posix"}

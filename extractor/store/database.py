@@ -111,11 +111,11 @@ class Database:
     returns its rows, for scripts and tests. `close()` releases the connections.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.target = target
         self.url = database_url(target)
         self.dialect = self.url.get_backend_name()
-        self.engine = _engine(self.url)
+        self.engine = _engine(self.url, busy_timeout)
         _ENGINES.add(self.engine)
 
     @property
@@ -176,16 +176,16 @@ def _forget_engines_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_engines_in_child)
 
 
-def _engine(url: sa.URL) -> Engine:
+def _engine(url: sa.URL, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
     if url.get_backend_name() == "sqlite":
-        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, record: Any) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below), as IMMEDIATE for writes
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
-            cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if url.database not in (None, "", ":memory:"):
                 cur.execute("PRAGMA journal_mode = WAL")
                 cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives process kills
@@ -200,10 +200,11 @@ def _engine(url: sa.URL) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def connect(target: str | os.PathLike[str]) -> Database:
-    """Open (creating or upgrading as needed) a reports database: a SQLite path or a database URL."""
+def connect(target: str | os.PathLike[str], busy_timeout: float = BUSY_TIMEOUT_S) -> Database:
+    """Open (creating or upgrading as needed) a reports database: a SQLite path or a database URL.
+    `busy_timeout`: seconds a SQLite writer waits for another's transaction."""
     target = os.fspath(target)
-    db = Database(target)
+    db = Database(target, busy_timeout)
     try:
         migrate(db)
     except StorageError:
