@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from extractor.lexicon.agency import agency_level
 from extractor.lexicon.labels import cell_catalogue as cell_rows
 from extractor.outputs.compare import cell_catalogue
 from extractor.store import database as storage
@@ -64,12 +65,6 @@ def corrected_values(conn: Connection) -> dict[tuple[str | None, int | None, str
     return out
 
 
-def _agency_level(name: str | None) -> str | None:
-    """Left empty until the project knows agencies' levels and parents; the columns are kept so
-    exports keep one shape."""
-    return None
-
-
 def _canonical(conn: Connection) -> pd.DataFrame:
     r = s.reports.c
     rows = conn.execute(
@@ -78,8 +73,8 @@ def _canonical(conn: Connection) -> pd.DataFrame:
         .order_by(r.agency_key, r.year, r.path)
     ).all()
     frame = pd.DataFrame(rows, columns=["report_id", "agency", "agency_key", "year", "template", "source", "format"])
-    frame["level"] = [_agency_level(a) for a in frame["agency"]]
-    frame["parent"] = None
+    frame["level"] = [agency_level(a) for a in frame["agency"]]  # area government or department
+    frame["parent"] = None  # the project does not know agencies' parents yet: kept so the shape is stable
     return frame
 
 

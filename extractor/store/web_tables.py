@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
 )
 from sqlalchemy.engine import Engine
 
@@ -126,12 +125,9 @@ decision_log = Table(
 
 
 def engine(db: str) -> Engine:
-    """An engine for a database path (SQLite) or URL, with the workspace tables created."""
+    """An engine for a database path (SQLite) or URL, with the ingest schema and the workspace tables."""
     from extractor.store import database as storage
 
-    url = db if "://" in db else f"sqlite:///{db}"
-    if "://" not in db:
-        storage.connect(db).close()  # the ingest schema first
-    eng = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    eng = storage.connect(db).engine  # the ingest schema first (created or upgraded); WAL, busy timeout
     metadata.create_all(eng)
     return eng
