@@ -73,7 +73,7 @@ def _canonical(conn: Connection) -> pd.DataFrame:
         .order_by(r.agency_key, r.year, r.path)
     ).all()
     frame = pd.DataFrame(rows, columns=["report_id", "agency", "agency_key", "year", "template", "source", "format"])
-    frame["level"] = [agency_level(a) for a in frame["agency"]]  # area government or department
+    frame["level"] = [agency_level(row.agency) for row in rows]  # area government or department
     frame["parent"] = None  # the project does not know agencies' parents yet: kept so the shape is stable
     return frame
 
