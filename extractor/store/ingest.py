@@ -557,6 +557,8 @@ def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits | in
             msg, retire = (index, "failed", (str(memory_error(limits.memory_mb)), "too_large")), True
         except RecursionError:
             msg, retire = (index, "failed", ("parser error: the file nests its structure too deeply", "corrupt")), True
+        except ImportError as exc:  # the worker could not load a reader (e.g. no memory to map a library): not the file's fault
+            msg, retire = (index, "failed", (_one_line(f"worker could not load the parser: {exc}"), "transient")), True
         except Exception as exc:  # any parser bug costs this file only
             msg = (index, "failed", (_one_line(f"parser error: {type(exc).__name__}: {exc}"), "corrupt"))
         try:

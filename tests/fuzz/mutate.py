@@ -163,13 +163,14 @@ class Outcome:
     seconds: float
 
 
-def run_case(data: bytes, limits) -> Outcome:
-    """Parse the bytes under the guard; classify the result."""
+def run_case(data: bytes, limits, ocr: str = "never") -> Outcome:
+    """Parse the bytes under the guard; classify the result. CI passes ocr="never" (OCR costs seconds
+    a page); long runs over the scans read them by OCR."""
     from extractor import READ_ERROR_KINDS, ReadError, parse_guarded
 
     start = time.monotonic()
     try:
-        parse_guarded(data, limits, ocr="never")
+        parse_guarded(data, limits, ocr=ocr)
     except ReadError as exc:
         message = str(exc)
         seconds = time.monotonic() - start
@@ -205,14 +206,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "fuzz" / "crashers")
     args = parser.parse_args()
     seeds = all_seeds() if args.all_seeds else [ROOT / s for s in CI_SEEDS]
-    limits = Limits(timeout=30, memory_mb=1024)
+    limits = Limits(timeout=60 if args.all_seeds else 30, memory_mb=2048 if args.all_seeds else 1024)
     count = 10**9 if args.minutes else args.cases
     deadline = time.monotonic() + (args.minutes or 0) * 60
     tally = {"ok": 0, "error": 0, "crash": 0}
     for label, data in cases(seeds, count, args.seed):
         if args.minutes and time.monotonic() > deadline:
             break
-        outcome = run_case(data, limits)
+        outcome = run_case(data, limits, "auto" if args.all_seeds else "never")
         tally[outcome.status] += 1
         if outcome.status == "crash":
             saved = save_crasher(args.out, label, data, outcome)
