@@ -19,6 +19,9 @@ class Paragraph:
     text: str
     page: int | None = None
     bbox: BBox | None = None
+    # the line's words with their boxes, where the reader knows them (PDF text lines): a table row
+    # printed as running text ('结果维持 10 1 0 …') still boxes each value
+    words: list[tuple[str, BBox]] = field(default_factory=list)
 
 
 @dataclass

@@ -72,13 +72,17 @@ def test_a_row_shares_a_band_and_columns_run_left_to_right(hzq) -> None:
 
 
 def test_a_table_without_ruling_lines_is_boxed_by_its_words() -> None:
+    """Rows aligned in columns, and rows printed as one line of text (表四's fifteen numbers, a 表二
+    row with one value): every value is boxed by its word."""
     path = CORPUS / "c011_2021_noborders.pdf"
     report = extractor.parse(str(path))
-    t3 = [c for c in report.cells if c.code.startswith("t3.") and not c.derived and c.raw.strip()]
-    assert len(t3) > 100
+    printed = [c for c in report.cells if not c.derived and c.raw.strip()]
+    assert len([c for c in printed if c.code.startswith("t3.")]) > 100 and len([c for c in printed if c.code.startswith("t4.")]) == 15
     with pdfplumber.open(path) as pdf:
-        wrong = [(c.code, c.raw) for c in t3 if c.bbox is None or _flat(c.raw) not in _flat(_text_in(pdf, c.page, c.bbox))]
+        wrong = [(c.code, c.raw) for c in printed if c.bbox is None or _flat(c.raw) not in _flat(_text_in(pdf, c.page, c.bbox))]
     assert wrong == []
+    t4 = [report.cell_map()[f"t4.review.{col}"].bbox for col in ("upheld", "corrected", "other", "pending", "total")]
+    assert [b[0] for b in t4] == sorted(b[0] for b in t4) and len({round(b[1]) for b in t4}) == 1
 
 
 def test_stacked_rows_cut_their_boxes_into_bands() -> None:

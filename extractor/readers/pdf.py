@@ -143,7 +143,8 @@ def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
             boxes = {(0, c): box for c, box in aligned_boxes[i].items()}
             items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox, cell_boxes=boxes)))
         elif rewritten.get(i, line["text"]).strip():
-            items.append((line["top"], Paragraph(text=rewritten.get(i, line["text"]).strip(), page=page_no, bbox=bbox)))
+            words = [] if i in rewritten else [(t[0], _word_box(t[1], t[2], line)) for t in _tokens(line.get("chars") or [])]
+            items.append((line["top"], Paragraph(text=rewritten.get(i, line["text"]).strip(), page=page_no, bbox=bbox, words=words)))
     items.sort(key=lambda item: item[0])
     return items
 

@@ -83,7 +83,7 @@ def split_row(row: Row) -> SplitRow:
         label = " ".join(tokens)
         if values and looks_like_prose(label):
             return SplitRow(row, cells[0], [], loose=True)
-        return SplitRow(row, label, values, loose=True)
+        return SplitRow(row, label, values, loose=True, value_boxes=_word_boxes(row, values))
     last_label = -1
     for i, cell in enumerate(cells):
         if cell and not parse_value(cell).ok:
@@ -92,6 +92,15 @@ def split_row(row: Row) -> SplitRow:
     slots = row.slots[last_label + 1 :] if row.slots else None
     boxes = list(row.boxes[last_label + 1 :]) if row.boxes else []
     return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False, value_slots=slots, value_boxes=boxes)
+
+
+def _word_boxes(row: Row, values: list[str]) -> list[BBox | None]:
+    """Boxes of a text line's trailing values from its words, when the words end with exactly these
+    values (the reader's word split and the text's may differ: then no boxes rather than wrong ones)."""
+    words = row.words or []
+    if not values or len(words) < len(values) or [w for w, _ in words[-len(values) :]] != values:
+        return []
+    return [box for _, box in words[-len(values) :]]
 
 
 def _trim_span(values: list[str], width: int) -> slice:

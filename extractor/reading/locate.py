@@ -35,6 +35,7 @@ class Row:
     slots: list[int] | None = None  # grid column of each cell (None for a paragraph)
     confidence: list[float | None] | None = None  # OCR confidence of each cell (None: not OCR'd)
     boxes: list[BBox | None] | None = None  # each cell's box on `page` (None: the reader has no geometry)
+    words: list[tuple[str, BBox]] | None = None  # a paragraph's words with their boxes (PDF lines)
 
     @property
     def text(self) -> str:
@@ -80,7 +81,7 @@ def flatten(doc: Document) -> list[Row]:
     rows: list[Row] = []
     for block_index, block in enumerate(doc.blocks):
         if isinstance(block, Paragraph):
-            rows.append(Row(cells=[block.text], page=block.page, index=len(rows)))
+            rows.append(Row(cells=[block.text], page=block.page, index=len(rows), words=block.words or None))
         elif isinstance(block, Grid):
             for r, slots in enumerate(block.rows):
                 filled = [(c, cell.strip()) for c, cell in enumerate(slots) if cell is not None]
