@@ -195,15 +195,11 @@ def capped_scale(width_pt: float, height_pt: float, dpi: float) -> float:
 
 
 def _open(source: Source):
-    import pypdfium2 as pdfium
+    """The pdfium document (the reader's own opening: one-line ReadError for encrypted or corrupt)."""
+    from extractor.readers.pdfium_page import open_document
 
     try:
-        return pdfium.PdfDocument(source if isinstance(source, bytes) else os.fspath(source))
-    except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message or "security" in message:
-            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
-        raise ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt") from None
+        return open_document(source if isinstance(source, bytes) else os.fspath(source))
     except FileNotFoundError:
         raise ReadError(f"{source}: no such file", "not_a_file") from None
 
