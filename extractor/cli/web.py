@@ -31,6 +31,17 @@ def _password(confirm: bool = True) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
 
 
+def _account(db: str, action, *args):
+    """Run one accounts action in a transaction; its refusal is a one-line error."""
+    from extractor.store import accounts
+
+    try:
+        with _engine(db).begin() as conn:
+            return action(conn, *args)
+    except accounts.AccountError as exc:
+        _fail(str(exc))
+
+
 @click.group("users")
 def users() -> None:
     """Accounts of the review workspace (extractor serve)."""
@@ -44,12 +55,7 @@ def users_add(name: str, role: str, db: str) -> None:
     """Add a user; the password is read from standard input, or asked twice on a terminal."""
     from extractor.store import accounts
 
-    password = _password()
-    try:
-        with _engine(db).begin() as conn:
-            user = accounts.add_user(conn, name, role, password)
-    except accounts.AccountError as exc:
-        _fail(str(exc))
+    user = _account(db, accounts.add_user, name, role, _password())
     click.echo(f"added {user.name} ({user.role})")
 
 
@@ -74,11 +80,7 @@ def users_disable(name: str, db: str) -> None:
     """Disable a user (their sessions end at once)."""
     from extractor.store import accounts
 
-    try:
-        with _engine(db).begin() as conn:
-            accounts.set_active(conn, name, False)
-    except accounts.AccountError as exc:
-        _fail(str(exc))
+    _account(db, accounts.set_active, name, False)
     click.echo(f"disabled {name}")
 
 
@@ -89,12 +91,7 @@ def users_passwd(name: str, db: str) -> None:
     """Set a user's password (from standard input, or asked twice); their sessions end."""
     from extractor.store import accounts
 
-    password = _password()
-    try:
-        with _engine(db).begin() as conn:
-            accounts.set_password(conn, name, password)
-    except accounts.AccountError as exc:
-        _fail(str(exc))
+    _account(db, accounts.set_password, name, _password())
     click.echo(f"password of {name} changed")
 
 
