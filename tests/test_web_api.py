@@ -1,7 +1,8 @@
-"""The review workspace's JSON API and its guards, through FastAPI's TestClient on SQLite.
+"""The review workspace's JSON API and its guards, through FastAPI's TestClient, on SQLite and on a
+real PostgreSQL server (the same code).
 
-One module-wide workspace: three real reports and a corrupt file uploaded through the API and
-ingested by the real background runner (a separate process, real parsing).
+One workspace per database: real reports and a corrupt file uploaded through the API and ingested by
+the real background runner (a separate process, real parsing).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from extractor.web.app import create_app
 from extractor.web.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def ws(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
-    db = str(root / "reports.db")
+    db = str(root / "reports.db") if request.param == "sqlite" else request.getfixturevalue("pg_server").create_database()
     make_users(db)
     app = create_app(Settings(db=db, data_dir=str(root / "data"), workers=1, max_files=6, max_file_mb=5))
     with TestClient(app) as client:

@@ -205,8 +205,13 @@ def test_page_image_highlights_the_error_cell(reviewed):
         pytest.skip("the database does not keep cell boxes yet (storage port pending)")
     image = page.locator("#page-image")
     assert image.count() == 1
-    box = page.locator("#page-svg rect.flag.sev-error[data-code='t4.review.total']")
+    # the corrected finding's cells stay highlighted; the dismissed one's no longer are
+    box = page.locator("#page-svg rect.flag.sev-error[data-code='t4.suit_after_review.total']")
     assert box.count() == 1 and float(box.get_attribute("width")) > 0
+    assert page.locator("#page-svg rect.box[data-code='t4.review.total']").count() == 1
+    assert page.locator("#page-svg rect.flag[data-code='t4.review.total']").count() == 0
+    box.click()  # clicking the box on the image opens the cell's panel
+    page.locator("#cell-detail[data-code='t4.suit_after_review.total']").wait_for()
     response = page.request.get(f"{base}/reports/{ids['hzq2023.pdf']}/pages/4.png")
     assert response.status == 200 and response.body()[:4] == b"\x89PNG"
     _shot(page, "07-page-image")

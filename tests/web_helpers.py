@@ -8,7 +8,7 @@ from pathlib import Path
 from builders import REAL
 
 from extractor.store import accounts
-from extractor.store.web_tables import engine
+from extractor.store.database import connect
 
 PASSWORD = "correct horse 1"
 USERS = {"admin": "admin", "rita": "reviewer", "rolf": "reviewer", "vera": "viewer"}
@@ -16,11 +16,11 @@ CORRUPT = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not a PDF body\n%%EO
 
 
 def make_users(db: str) -> None:
-    eng = engine(db)
-    with eng.begin() as conn:
+    store = connect(db)
+    with store.begin() as conn:
         for name, role in USERS.items():
             accounts.add_user(conn, name, role, PASSWORD)
-    eng.dispose()
+    store.close()
 
 
 def xss_report(folder: Path) -> Path:

@@ -11,14 +11,13 @@ def _fail(message: str) -> None:
     raise click.ClickException(" ".join(str(message).split()))
 
 
-def _engine(db: str):
-    from extractor.store.database import StorageError
-    from extractor.store.web_tables import engine
+def _database(db: str):
+    from extractor.store.database import StorageError, connect
 
     try:
-        return engine(db)
-    except (StorageError, Exception) as exc:  # an unusable database: one line, no traceback
-        _fail(f"{db}: cannot open the database ({exc})")
+        return connect(db)
+    except StorageError as exc:  # an unusable database: one line, no traceback
+        _fail(str(exc))
 
 
 def _password(confirm: bool = True) -> str:
@@ -36,7 +35,7 @@ def _account(db: str, action, *args):
     from extractor.store import accounts
 
     try:
-        with _engine(db).begin() as conn:
+        with _database(db).begin() as conn:
             return action(conn, *args)
     except accounts.AccountError as exc:
         _fail(str(exc))
@@ -65,7 +64,7 @@ def users_list(db: str) -> None:
     """List users: name, role, active or disabled."""
     from extractor.store import accounts
 
-    with _engine(db).begin() as conn:
+    with _database(db).begin() as conn:
         rows = accounts.list_users(conn)
     for u in rows:
         click.echo(f"{u.name:<20} {u.role:<9} {'active' if u.active else 'disabled':<9} {u.created_at}")
@@ -113,12 +112,12 @@ def serve(db: str, data_dir: str, host: str, port: int, workers: int | None, max
 
     settings = Settings(db=db, data_dir=data_dir, workers=workers, max_file_mb=max_file_mb, max_files=max_files,
                         idle_minutes=idle_minutes, max_upload_mb=max(2048, max_file_mb * 4))  # fmt: skip
-    _engine(db)
+    _database(db)
     try:
         app = create_app(settings)
     except OSError as exc:
         _fail(f"cannot use {data_dir}: {exc.strerror or exc}")
-    with _engine(db).begin() as conn:
+    with _database(db).begin() as conn:
         from extractor.store import accounts
 
         if not accounts.list_users(conn):

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, insert, select, update
 
-from extractor.store.web_tables import sessions, users
+from extractor.store.schema import sessions, users
 
 ROLES = ("viewer", "reviewer", "admin")
 ROLE_LABELS = {"viewer": "查看者", "reviewer": "审核员", "admin": "管理员"}

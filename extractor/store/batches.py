@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from extractor.store.web_tables import batch_files, batches, reports
+from extractor.store.schema import batch_files, batches, reports
 
 STATES = ("queued", "running", "done")
 FILE_STATUSES = ("queued", "ok", "failed", "skipped", "duplicate")
@@ -204,7 +204,7 @@ def uploaded_names(conn: Connection, shas: Iterable[str]) -> dict[str, str]:
 
 
 def run(
-    engine: Any,
+    database: Any,
     db: str,
     data_dir: str,
     batch_id: int,
@@ -214,13 +214,14 @@ def run(
     rules: str | None = None,
 ) -> None:
     """Expand zips, mark copies, ingest the rest, record each file's outcome; the batch ends 'done'.
+    `database`: the open store.database.Database of `db` (the target ingest opens itself).
     `rules`: the office's rules file (tolerances, severities), applied as the files are checked."""
     from extractor.store import ingest as engine_ingest
 
-    with engine.begin() as conn:
+    with database.begin() as conn:
         conn.execute(update(batches).where(batches.c.id == batch_id).values(state="running", started_at=_now(), error=None))
     try:
-        with engine.begin() as conn:
+        with database.begin() as conn:
             _expand_zips(conn, data_dir, batch_id)
             todo = _mark_copies(conn, batch_id)
         summary = None
@@ -239,11 +240,11 @@ def run(
                 except RulesConfigError:
                     pass  # refused when saved; a file broken by hand is not applied
             summary = engine_ingest.ingest(sorted({path for _, path in todo}), db, **kwargs)
-        with engine.begin() as conn:
+        with database.begin() as conn:
             _finish(conn, batch_id, dict(summary.skips) if summary else {})
             conn.execute(update(batches).where(batches.c.id == batch_id).values(state="done", finished_at=_now()))
     except Exception as exc:  # the batch ends visibly failed; its files keep their rows
-        with engine.begin() as conn:
+        with database.begin() as conn:
             abandon(conn, batch_id, f"{type(exc).__name__}: {exc}")
 
 

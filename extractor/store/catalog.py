@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 
 from extractor.store.batches import uploaded_names
 from extractor.store.revisions import Revision, current, history
-from extractor.store.web_tables import cells, cross_findings, decision_log, decisions, findings, reports
+from extractor.store.schema import cells, cross_findings, decision_log, decisions, findings, reports
 
 STATES = ("missing", "unreadable", "pending", "errors", "reviewed")
 STATE_LABELS = {"missing": "未提交", "unreadable": "无法读取", "pending": "待审核", "errors": "有错误待处理", "reviewed": "已审核"}
@@ -222,14 +222,13 @@ def report_detail(conn: Connection, report_id: int) -> ReportDetail | None:
     row = next((r for r in report_rows(conn) if r.id == report_id), None)
     assert row is not None
     revised = current(conn, rep.sha256)
-    has_bbox = "bbox" in {c.name for c in cells.columns}
     cell_views = []
     seen = set()
     for c in conn.execute(select(cells).where(cells.c.report_id == report_id)):
         if c.code in seen:
             continue
         seen.add(c.code)
-        bbox = _bbox(getattr(c, "bbox", None)) if has_bbox else None
+        bbox = (c.x0, c.y0, c.x1, c.y1) if None not in (c.x0, c.y0, c.x1, c.y1) else None
         cell_views.append(CellView(c.code, c.value, c.raw or "", c.page, c.confidence if c.confidence is not None else 1.0,
                                    c.label or "", bool(c.derived), bbox, revised.get(c.code)))  # fmt: skip
     made = _decided(conn)
@@ -249,14 +248,6 @@ def report_detail(conn: Connection, report_id: int) -> ReportDetail | None:
         f.history = logs.get(f.fingerprint, [])
     found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.rule, f.page or 0))
     return ReportDetail(row, rep.pages, cell_views, found, history(conn, rep.sha256))
-
-
-def _bbox(value: Any) -> tuple[float, float, float, float] | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        value = json.loads(value)
-    return tuple(float(v) for v in value)  # type: ignore[return-value]
 
 
 def find_report_of(conn: Connection, fingerprint: str) -> int | None:

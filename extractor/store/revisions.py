@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from extractor.store.review import ReviewError, _number
-from extractor.store.web_tables import revisions
+from extractor.store.schema import cell_revisions as revisions
 
 
 @dataclass(frozen=True)

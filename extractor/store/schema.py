@@ -292,6 +292,75 @@ Index("decision_log_fingerprint", decision_log.c.fingerprint)
 
 
 # --------------------------------------------------------------------------------------------------
+# the review workspace (extractor serve): accounts, sessions, upload batches, cell revisions
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),  # viewer | reviewer | admin
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("active", Boolean, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),  # sha256 of the token: a leaked table opens nothing
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),  # web | api
+    Column("csrf", Text, nullable=False),
+    Column("created_at", Float, nullable=False),  # epoch seconds
+    Column("last_seen", Float, nullable=False),
+)
+Index("sessions_user", sessions.c.user_id)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("started_at", Text),
+    Column("finished_at", Text),
+    Column("state", Text, nullable=False),  # queued | running | done
+    Column("error", Text),
+)
+
+batch_files = Table(
+    "batch_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id", ondelete="CASCADE"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("name", Text, nullable=False),  # as uploaded: shown, never used as a path
+    Column("sha256", Text),
+    Column("size", Integer),
+    Column("stored", Text),  # path under the data dir, made from the sha256
+    Column("status", Text, nullable=False),  # queued | ok | failed | skipped | duplicate
+    Column("reason", Text),
+)
+Index("batch_files_batch", batch_files.c.batch_id)
+Index("batch_files_sha256", batch_files.c.sha256)
+
+cell_revisions = Table(
+    "cell_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", Text, nullable=False),  # the report's content: survives re-ingest
+    Column("code", Text, nullable=False),
+    Column("old_value", Scalar),
+    Column("new_value", Scalar),
+    Column("note", Text),
+    Column("revised_by", Text, nullable=False),
+    Column("revised_at", Text, nullable=False),
+)
+Index("cell_revisions_sha256", cell_revisions.c.sha256)
+
+
+# --------------------------------------------------------------------------------------------------
 # views: the same SQL on SQLite and PostgreSQL
 
 VIEWS: dict[str, str] = {

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import HTTPException
 
 from extractor.store import catalog, review, revisions
-from extractor.store import database as storage
 from extractor.web.auth import Who
 
 
@@ -16,21 +15,18 @@ def decide(app: Any, who: Who, fingerprint: str, decision: str, value: Any = Non
     """Record a decision on a finding (the later of two wins; both stay in the history)."""
     if decision not in review.DECISIONS:
         raise HTTPException(422, f"decision 须为 {' / '.join(review.DECISIONS)}")
-    with app.state.engine.begin() as conn:
+    with app.state.db.begin() as conn:
         if catalog.find_report_of(conn, fingerprint) is None:
             raise HTTPException(404, f"没有指纹为 {fingerprint} 的发现")
-    conn = storage.connect(app.state.settings.db)
     try:
-        return review.record(conn, fingerprint, decision, who.user.name, (note or "").strip() or None, value)
+        return review.record(app.state.db, fingerprint, decision, who.user.name, (note or "").strip() or None, value)
     except review.ReviewError as exc:
         raise HTTPException(422, str(exc)) from None
-    finally:
-        conn.close()
 
 
 def revise(app: Any, who: Who, report_id: int, code: str, value: Any, note: str | None = None) -> revisions.Revision:
     """A reviewer's new value for one cell, kept as a revision beside the extracted value."""
-    with app.state.engine.begin() as conn:
+    with app.state.db.begin() as conn:
         detail = catalog.report_detail(conn, report_id)
         if detail is None:
             raise HTTPException(404, f"没有第 {report_id} 号报告")

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from extractor.store import accounts
-from extractor.store.web_tables import engine as make_engine
+from extractor.store import database as storage
 from extractor.web.auth import LoginGuard, LoginRequired
 from extractor.web.jobs import BatchRunner
 from extractor.web.settings import Settings
@@ -75,18 +75,18 @@ def _error_response(path: str, status: int, detail: object, request: Request | N
 
 def create_app(settings: Settings) -> FastAPI:
     os.makedirs(settings.data_dir, exist_ok=True)
-    engine = make_engine(settings.db)
+    db = storage.connect(settings.db)  # created or upgraded to the current schema
     runner = BatchRunner(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        with engine.begin() as conn:
+        with db.begin() as conn:
             accounts.purge_sessions(conn, settings.idle_seconds)
         if settings.run_batches:
-            runner.start(engine)
+            runner.start(db)
         yield
         runner.stop()
-        engine.dispose()
+        db.close()
 
     app = FastAPI(
         title="extractor 审核工作台 API",
@@ -98,7 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.db = db
     app.state.secret = settings.secret_key()
     app.state.login_guard = LoginGuard(settings.login_attempts, settings.login_window_s)
     app.state.runner = runner

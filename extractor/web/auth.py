@@ -114,7 +114,7 @@ def bearer_token(request: Request) -> str:
 def _lookup(request: Request, token: str, kind: str) -> Who | None:
     if not token:
         return None
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         found = accounts.session_user(conn, token, request.app.state.settings.idle_seconds, kind)
     return Who(found[0], found[1], token) if found else None
 

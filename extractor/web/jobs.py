@@ -22,17 +22,17 @@ from extractor.web.settings import Settings
 def main(argv: list[str]) -> int:
     """Entry point of the batch process: `python -m extractor.web.jobs '{"db": …, "batch": N, …}'`."""
     from extractor.store import batches
+    from extractor.store.database import connect
     from extractor.store.ingest import _die_with_parent
-    from extractor.store.web_tables import engine
 
     args = json.loads(argv[0])
     _die_with_parent(args["parent"])
-    eng = engine(args["db"])
+    db = connect(args["db"])
     try:
-        batches.run(eng, args["db"], args["data_dir"], args["batch"], workers=args.get("workers"),
+        batches.run(db, args["db"], args["data_dir"], args["batch"], workers=args.get("workers"),
                     timeout=args.get("timeout"), memory_mb=args.get("memory_mb"), rules=args.get("rules"))  # fmt: skip
     finally:
-        eng.dispose()
+        db.close()
     return 0
 
 
@@ -42,14 +42,14 @@ class BatchRunner:
         self.queue: queue.Queue[int | None] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.current: subprocess.Popen | None = None
-        self.engine: Any = None
+        self.db: Any = None
         self._stopping = threading.Event()
 
-    def start(self, engine: Any) -> None:
+    def start(self, db: Any) -> None:
         from extractor.store import batches
 
-        self.engine = engine
-        with engine.begin() as conn:
+        self.db = db
+        with db.begin() as conn:
             for batch_id in batches.unfinished(conn):
                 self.queue.put(batch_id)
         self.thread = threading.Thread(target=self._loop, name="extractor-batches", daemon=True)
@@ -75,7 +75,7 @@ class BatchRunner:
             code = self.current.wait()
             self.current = None
             if code != 0 and not self._stopping.is_set():  # the process died: the batch must not stay 'running'
-                with self.engine.begin() as conn:
+                with self.db.begin() as conn:
                     batches.abandon(conn, batch_id, f"后台处理进程异常退出（退出码 {code}）")
 
     def stop(self) -> None:

@@ -44,7 +44,7 @@ def api_login(request: Request, body: Login) -> dict[str, Any]:
     wait = guard.wait(request, body.username)
     if wait:
         raise HTTPException(429, f"登录失败次数过多，请 {wait} 秒后再试")
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         user = accounts.authenticate(conn, body.username, body.password)
         if user is None:
             guard.failed(request, body.username)
@@ -56,7 +56,7 @@ def api_login(request: Request, body: Login) -> dict[str, Any]:
 
 @router.post("/logout", summary="使令牌失效")
 def api_logout(request: Request, who: ApiReader) -> dict[str, bool]:
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         accounts.end_session(conn, who.token)
     return {"ok": True}
 
@@ -68,7 +68,7 @@ async def api_upload(request: Request, who: ApiUploader) -> dict[str, int]:
 
 @router.get("/batches/{batch_id}", summary="批次进度与每个文件的结果")
 def api_batch(request: Request, who: ApiReader, batch_id: int) -> dict[str, Any]:
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         view = batches.view(conn, batch_id)
     if view is None:
         raise HTTPException(404, f"没有第 {batch_id} 批上传")
@@ -90,7 +90,7 @@ def _row(r: catalog.ReportRow) -> dict[str, Any]:
 def api_reports(request: Request, who: ApiReader, agency: str | None = None, year: int | None = None,
                 status: Literal["unreadable", "pending", "errors", "reviewed"] | None = None,
                 severity: Literal["error", "warning", "info"] | None = None, rule: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         return [_row(r) for r in catalog.report_rows(conn, agency, year, status, severity, rule)]
 
 
@@ -102,17 +102,13 @@ def _decision(d: Any) -> dict[str, Any] | None:
 
 @router.get("/reports/{report_id}", summary="一份报告：解析结果（单元格、带指纹的发现）、审核决定和修改记录")
 def api_report(request: Request, who: ApiReader, report_id: int) -> dict[str, Any]:
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         detail = catalog.report_detail(conn, report_id)
     if detail is None:
         raise HTTPException(404, f"没有第 {report_id} 号报告")
     out: dict[str, Any] = {"id": report_id, **_row(detail.row)}
     if detail.row.ok:
-        conn = storage.connect(request.app.state.settings.db)
-        try:
-            loaded = storage.load_reports(conn, [report_id], with_details=True)
-        finally:
-            conn.close()
+        loaded = storage.load_reports(request.app.state.db, [report_id], with_details=True)
         if loaded:
             out.update({k: v for k, v in loaded[0][2].to_dict().items() if k not in ("findings", "cells")})
     out["cells"] = [

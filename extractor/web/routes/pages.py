@@ -42,7 +42,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     wait = guard.wait(request, username)
     if wait:
         return _login_page(request, f"登录失败次数过多，请 {wait} 秒后再试", username, next, 429)
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         user = accounts.authenticate(conn, username, password)
         if user is None:
             guard.failed(request, username)
@@ -57,7 +57,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
 
 @router.post("/logout")
 def logout(request: Request, who: PageReader):
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         accounts.end_session(conn, who.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
@@ -66,6 +66,6 @@ def logout(request: Request, who: PageReader):
 
 @router.get("/")
 def overview(request: Request, who: PageReader):
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         data = catalog.overview(conn)
     return render(request, "overview.html", who, "overview", data=data, states=catalog.STATES)

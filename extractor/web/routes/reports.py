@@ -33,7 +33,7 @@ def report_list(request: Request, who: PageReader, agency: str = "", year: str =
         raise HTTPException(422, f"状态须为 {' / '.join(catalog.STATES)}")
     if severity and severity not in catalog.SEVERITY_LABELS:
         raise HTTPException(422, "级别须为 error / warning / info")
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         rows = catalog.report_rows(conn, agency.strip() or None, _int(year), status or None, severity or None, rule.strip() or None)
         every = catalog.report_rows(conn)
     years = sorted({r.year for r in every if r.year}, reverse=True)
@@ -43,7 +43,7 @@ def report_list(request: Request, who: PageReader, agency: str = "", year: str =
 
 
 def _detail(request: Request, report_id: int) -> catalog.ReportDetail:
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         detail = catalog.report_detail(conn, report_id)
     if detail is None:
         raise HTTPException(404, f"没有第 {report_id} 号报告")
@@ -120,6 +120,6 @@ def revise_cell(request: Request, who: PageCorrector, report_id: int, code: str,
 @router.post("/findings/{fingerprint}/decision")
 def decide(request: Request, who: PageDecider, fingerprint: str, decision: str = Form(""), value: str = Form(""), note: str = Form("")):  # fmt: skip
     actions.decide(request.app, who, fingerprint, decision, value or None, note)
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         report_id = catalog.find_report_of(conn, fingerprint)
     return RedirectResponse(f"/reports/{report_id}#f-{fingerprint}", status_code=303)

@@ -34,7 +34,7 @@ async def accept_upload(request: Request, who: Who) -> int:
         except batches.TooLarge:
             raise HTTPException(413, f"{name}：超过单个文件 {settings.max_file_mb} MB 的上限") from None
         rows.append((name, sha, size, stored, None if size else "空文件"))
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         batch_id = batches.create(conn, who.user.name, rows)
     request.app.state.runner.submit(batch_id)
     return batch_id
@@ -42,7 +42,7 @@ async def accept_upload(request: Request, who: Who) -> int:
 
 @router.get("/upload")
 def upload_form(request: Request, who: PageUploader):
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         recent = [batches.view(conn, b) for b in batches.recent(conn, 10)]
     s = request.app.state.settings
     return render(request, "upload.html", who, "upload", recent=recent, max_files=s.max_files, max_file_mb=s.max_file_mb)
@@ -55,7 +55,7 @@ async def upload(request: Request, who: PageUploader):
 
 
 def _batch(request: Request, batch_id: int) -> batches.BatchView:
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         view = batches.view(conn, batch_id)
     if view is None:
         raise HTTPException(404, f"没有第 {batch_id} 批上传")

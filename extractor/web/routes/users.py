@@ -35,7 +35,7 @@ def _page(request: Request, who: Who, message: str = "", bad: bool = False, rule
     from extractor.checks.cross import CROSS_RULES
     from extractor.checks.rules import RULES
 
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         users = accounts.list_users(conn)
     path = rules_path(request)
     if rules_text is None:
@@ -58,7 +58,7 @@ def admin_page(request: Request, who: PageAdmin):
 @router.post("/users")
 def add_user(request: Request, who: PageAdmin, name: str = Form(""), role: str = Form(""), password: str = Form("")):
     try:
-        with request.app.state.engine.begin() as conn:
+        with request.app.state.db.begin() as conn:
             accounts.add_user(conn, name, role, password)
     except accounts.AccountError as exc:
         return _page(request, who, str(exc), True, status=422)
@@ -70,7 +70,7 @@ def change_user(request: Request, who: PageAdmin, name: str, action: str = Form(
     if name == who.user.name and action in ("disable", "role"):
         return _page(request, who, "不能停用自己或修改自己的角色", True, status=422)
     try:
-        with request.app.state.engine.begin() as conn:
+        with request.app.state.db.begin() as conn:
             if action == "disable":
                 accounts.set_active(conn, name, False)
             elif action == "enable":

@@ -21,7 +21,7 @@ def _yoy_module():
 
 @router.get("/yoy")
 def yoy_page(request: Request, who: PageReader, agency: str = "", year: int | None = None):
-    with request.app.state.engine.begin() as conn:
+    with request.app.state.db.begin() as conn:
         rows = [r for r in catalog.report_rows(conn) if r.ok and r.agency_key and r.year]
     agencies: dict[str, tuple[str, list[int]]] = {}
     for r in sorted(rows, key=lambda r: (r.year or 0, r.id)):
@@ -51,12 +51,7 @@ def yoy_page(request: Request, who: PageReader, agency: str = "", year: int | No
 
 def _compare(request: Request, yoy, older: catalog.ReportRow, newer: catalog.ReportRow):
     """outputs.yoy over the two stored reports (it reads them through store.database.load_reports)."""
-    from extractor.store import database as storage
-
-    conn = storage.connect(request.app.state.settings.db)
     try:
-        return yoy.compare_stored(conn, older.id, newer.id)
+        return yoy.compare_stored(request.app.state.db, older.id, newer.id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
-    finally:
-        conn.close()
