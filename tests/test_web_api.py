@@ -373,3 +373,21 @@ def test_exports_download(ws, batch):
     assert client.get("/exports/audit.pdf").status_code == 404
     assert client.get("/exports/compare.xlsx", params={"year": "x"}).status_code == 422
     client.cookies.clear()
+
+
+def test_year_over_year_page(ws, batch):
+    client, _ = ws
+    auth = token(client, "rita")
+    r = client.post("/api/uploads", files=[("files", ("pingtan2020.html", (REAL / "pingtan2020.html").read_bytes(), "text/html"))], headers=auth)
+    batch_id = r.json()["batch"]
+    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=auth).json()["state"])
+    key = next(r["agency_key"] for r in client.get("/api/reports", headers=auth).json() if r["name"] == "pingtan2020.html")
+    client.cookies.clear()
+    login_page(client, "vera")
+    page = client.get("/yoy", params={"agency": key, "year": 2021})
+    assert page.status_code == 200, page.text[:500]
+    text = page.text
+    assert "2020 → 2021" in text and 'id="yoy-checks"' in text and 'id="yoy-cells"' in text and 'id="yoy-text"' in text
+    assert re.search(r"<b>\d+%</b> 语句与上年雷同", text)
+    assert client.get("/yoy", params={"agency": "no-such-agency"}).status_code == 404
+    client.cookies.clear()

@@ -116,9 +116,10 @@ def reviewed(server, browser):
     page.goto(base + "/upload")
     corrupt = root / "broken.pdf"
     corrupt.write_bytes(CORRUPT)
-    files = [str(REAL / "hzq2023.pdf"), str(REAL / "pingtan2021.html"), str(REAL / "kewei2024.md"), str(corrupt), str(xss_report(root))]
+    files = [str(REAL / "hzq2023.pdf"), str(REAL / "pingtan2021.html"), str(REAL / "kewei2024.md"), str(corrupt), str(xss_report(root)),
+             str(REAL / "pingtan2020.html")]  # fmt: skip
     page.set_input_files("#files", files)
-    assert page.locator("#chosen").text_content() == "已选择 5 个文件"
+    assert page.locator("#chosen").text_content() == "已选择 6 个文件"
     _shot(page, "02-upload")
     page.click("#upload-button")
     page.wait_for_url(re.compile(r".*/batches/\d+$"))
@@ -126,8 +127,9 @@ def reviewed(server, browser):
     _shot(page, "03-batch-done")
     rows = page.locator("table.files tbody tr")
     outcome = {rows.nth(i).locator("td").nth(0).text_content().strip(): rows.nth(i).locator("td.status").text_content() for i in range(rows.count())}
-    assert outcome == {"hzq2023.pdf": "已读取", "pingtan2021.html": "已读取", "kewei2024.md": "已读取", "broken.pdf": "读取失败", "xss2024.md": "已读取"}
-    assert page.locator("#batch-bar").get_attribute("value") == "5"
+    assert outcome == {"hzq2023.pdf": "已读取", "pingtan2021.html": "已读取", "kewei2024.md": "已读取", "broken.pdf": "读取失败", "xss2024.md": "已读取",
+                       "pingtan2020.html": "已读取"}  # fmt: skip
+    assert page.locator("#batch-bar").get_attribute("value") == "6"
     ids = {}
     for i in range(rows.count()):
         link = rows.nth(i).locator("a")
@@ -226,6 +228,15 @@ def test_report_text_renders_as_text(reviewed):
     assert "<script>alert(1)</script>" in label.text_content()
     assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
     _shot(page, "08-xss-as-text")
+
+
+def test_year_over_year(reviewed):
+    base, _, _, page = reviewed
+    page.goto(base + "/yoy")
+    page.click("form.filters button[type=submit]")  # the only agency with two years
+    page.wait_for_selector("#yoy-summary")
+    assert "2020 → 2021" in page.content() and "语句与上年雷同" in page.locator("#reuse").text_content()
+    _shot(page, "10-yoy")
 
 
 def test_logout_ends_the_session(reviewed):

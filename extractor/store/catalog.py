@@ -44,6 +44,7 @@ class ReportRow:
     ok: bool
     error: str | None
     ingested_at: str
+    canonical: bool = False  # the copy of its agency-year that exports and comparisons use (store/copies.py)
     severities: Counter = field(default_factory=Counter)
     undecided: Counter = field(default_factory=Counter)
     rules: set[str] = field(default_factory=set)
@@ -92,7 +93,7 @@ def report_rows(
     rows: dict[int, ReportRow] = {}
     for r in conn.execute(select(reports)):
         rows[r.id] = ReportRow(r.id, r.sha256, display_name(r.path), r.path, r.format, r.agency, r.agency_key, r.year,
-                               r.template, r.status == "ok", r.error, r.ingested_at)  # fmt: skip
+                               r.template, r.status == "ok", r.error, r.ingested_at, bool(r.canonical))  # fmt: skip
     made = _decided(conn)
     for _, f in _all_findings(conn):
         row = rows.get(f.report_id)
@@ -132,13 +133,13 @@ class Overview:
 
 
 def overview(conn: Connection) -> Overview:
-    """Agencies × years, one state per cell from the newest readable report of that agency-year."""
+    """Agencies × years, one state per cell from the canonical copy of that agency-year (else the newest)."""
     rows = report_rows(conn)
     readable = [r for r in rows if r.ok and r.agency_key and r.year]
     years = sorted({r.year for r in readable if r.year is not None})
     names: dict[str, str] = {}
     best: dict[tuple[str, int], ReportRow] = {}
-    for r in sorted(readable, key=lambda r: r.id):
+    for r in sorted(readable, key=lambda r: (r.canonical, r.id)):  # the canonical copy last, so it wins
         assert r.agency_key and r.year
         names[r.agency_key] = r.agency or r.agency_key
         best[(r.agency_key, r.year)] = r

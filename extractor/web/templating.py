@@ -22,7 +22,7 @@ def number(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, float):
-        return f"{value:g}" if not value.is_integer() else str(int(value))
+        return str(int(value)) if value.is_integer() else f"{value:.4f}".rstrip("0").rstrip(".")
     return str(value)
 
 
