@@ -367,11 +367,53 @@ def page_graphics(page, doctop: float, page_number: int) -> dict[str, list[dict]
     return out
 
 
+def _cells(intersections: dict, bbox_of) -> list[tuple]:
+    """pdfplumber's `intersections_to_cells` with the same result, without its quadratic work: for
+    each intersection (in sorted order) the smallest cell whose four corners it and the points
+    directly below and right of it make, joined by common edges."""
+    vertical = {p: {bbox_of(e) for e in edges["v"]} for p, edges in intersections.items()}
+    horizontal = {p: {bbox_of(e) for e in edges["h"]} for p, edges in intersections.items()}
+
+    def connects(p1, p2) -> bool:
+        if p1[0] == p2[0] and not vertical[p1].isdisjoint(vertical[p2]):
+            return True
+        return p1[1] == p2[1] and not horizontal[p1].isdisjoint(horizontal[p2])
+
+    points = sorted(intersections)
+    same_x: dict[float, list] = {}
+    same_y: dict[float, list] = {}
+    for point in points:  # in sorted order, so each list is too
+        same_x.setdefault(point[0], []).append(point)
+        same_y.setdefault(point[1], []).append(point)
+    position = {point: (same_x[point[0]].index(point), same_y[point[1]].index(point)) for point in points}
+    cells = []
+    for point in points[:-1]:
+        ix, iy = position[point]
+        below = same_x[point[0]][ix + 1 :]
+        right = same_y[point[1]][iy + 1 :]
+        cell = None
+        for below_pt in below:
+            if not connects(point, below_pt):
+                continue
+            for right_pt in right:
+                if not connects(point, right_pt):
+                    continue
+                corner = (right_pt[0], below_pt[1])
+                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                    cell = (point[0], point[1], corner[0], corner[1])
+                    break
+            if cell:
+                break
+        if cell:
+            cells.append(cell)
+    return cells
+
+
 @functools.lru_cache(maxsize=1)
 def _page_class():
     from pdfplumber import utils
     from pdfplumber.page import Page
-    from pdfplumber.table import Table, TableFinder, TableSettings
+    from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
 
     class RowIndexedTable(Table):
         """pdfplumber's Table with the same `extract()` result, found faster: each row takes its
@@ -417,8 +459,18 @@ def _page_class():
             self.get_textmap = functools.lru_cache()(self._get_textmap)
 
         def find_tables(self, table_settings=None):
-            tables = TableFinder(self, TableSettings.resolve(table_settings)).tables
-            return [RowIndexedTable(self, table.cells) for table in tables]
+            return IndexedTableFinder(self, TableSettings.resolve(table_settings)).tables
+
+    class IndexedTableFinder(TableFinder):
+        """pdfplumber's TableFinder with its cells found from per-point indexes (same cells)."""
+
+        def __init__(self, page, settings):
+            self.page = page
+            self.settings = settings
+            self.edges = self.get_edges()
+            self.intersections = edges_to_intersections(self.edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
+            self.cells = _cells(self.intersections, utils.obj_to_bbox)
+            self.tables = [RowIndexedTable(page, group) for group in cells_to_tables(self.cells)]
 
     return PdfiumPage
 
