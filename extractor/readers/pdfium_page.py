@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import functools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -490,12 +491,12 @@ def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float)
 KEEP_PAGES = 80  # pages whose pdfium handles the cheap pass keeps open for the table pass
 
 
-def open_document(data: bytes):
-    """The pdfium document of a PDF's bytes; ReadError for encrypted or corrupt files."""
+def open_document(source: bytes | str | os.PathLike):
+    """The pdfium document of a PDF's bytes or path; ReadError for encrypted or corrupt files."""
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(source if isinstance(source, bytes) else os.fspath(source))
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message or "security" in message:
