@@ -35,6 +35,8 @@ from extractor.report import Report
 __all__ = ["Limits", "DEFAULT_LIMITS", "parse_guarded", "apply_limits", "memory_error", "crash_reason", "rss_mb"]
 
 POLL_SECONDS = 0.05
+# imported once by the fork server (threaded callers: a web server), so a child does not import them again
+PRELOAD = ["extractor.guard", "extractor.readers.pdf", "extractor.readers.docx", "extractor.readers.html"]
 # resident memory that is not heap (code, shared libraries): RLIMIT_DATA is set this much lower than
 # the limit, so the whole process stays under it
 NON_DATA_MB = 256
@@ -57,6 +59,8 @@ def parse_guarded(
         name = os.fsdecode(os.fspath(source)) if isinstance(source, str | os.PathLike) else "<bytes>"
     show = _progress(name, progress)
     ctx = mp.get_context(_start_method())
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(PRELOAD)  # the server imports the parser once; each child is a fork of it
     receiver, sender = ctx.Pipe(duplex=False)
     workdir = tempfile.mkdtemp(prefix=f"extractor-guard-{os.getpid()}-")
     child = ctx.Process(target=_child, args=(sender, source, ocr, limits, rules, workdir, show is not None), daemon=True)
