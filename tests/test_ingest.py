@@ -58,7 +58,7 @@ def variant(src: Path, dest: Path, tag: int) -> None:
     dest.write_bytes(data)
 
 
-def dump(db: Path) -> dict:
+def dump(db: Path | str) -> dict:
     conn = storage.connect(str(db))
     try:
         return storage.canonical_dump(conn)
@@ -66,9 +66,9 @@ def dump(db: Path) -> dict:
         conn.close()
 
 
-def test_ingest_twice_gives_the_same_database(tmp_path: Path) -> None:
+def test_ingest_twice_gives_the_same_database(tmp_path: Path, db_url: str) -> None:
     folder = make_folder(tmp_path / "in")
-    db = tmp_path / "r.db"
+    db = db_url
     first = ingest([str(folder)], str(db), workers=2, progress="none")
     assert first.ok >= 1
     before = dump(db)
@@ -80,7 +80,7 @@ def test_ingest_twice_gives_the_same_database(tmp_path: Path) -> None:
     assert dump(db) == before
 
 
-def test_bad_files_are_recorded_as_failed(tmp_path: Path) -> None:
+def test_bad_files_are_recorded_as_failed(tmp_path: Path, db_url: str) -> None:
     folder = make_folder(tmp_path / "in")
     pdf = next(p for p in report_files() if sniff(p.read_bytes()) == "pdf")
     (folder / "corrupt.pdf").write_bytes(pdf.read_bytes()[:2000])
@@ -89,15 +89,14 @@ def test_bad_files_are_recorded_as_failed(tmp_path: Path) -> None:
         "区政府第十二次常务会议纪要\n会议研究了城市道路维修和防汛工作，决定由区住建局牵头落实。\n", encoding="utf-8"
     )
     (folder / "banner.gif").write_bytes(b"GIF89a" + b"\x00" * 100)  # never a report: skipped
-    db = tmp_path / "r.db"
-    summary = ingest([str(folder)], str(db), workers=2, progress="none")
+    summary = ingest([str(folder)], db_url, workers=2, progress="none")
     failed = {Path(p).name: reason for p, reason in summary.failures}
     assert set(failed) == {"corrupt.pdf", "empty.docx", "minutes.txt"}, failed
     assert all(failed.values())
     assert summary.ok == len(report_files()) - sum(1 for p in report_files() if p.name in failed)
     assert any(Path(p).name == "banner.gif" for p, _ in summary.skips)
-    conn = sqlite3.connect(db)
-    rows = dict(conn.execute("SELECT path, error FROM reports WHERE status = 'failed'").fetchall())
+    conn = storage.connect(db_url)
+    rows = dict(conn.execute("SELECT path, error FROM reports WHERE status = 'failed'").all())
     assert {Path(p).name for p in rows} == set(failed)
     conn.close()
 
@@ -230,19 +229,19 @@ def test_cli_ingest_exit_codes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("aliased", [False, True])
-def test_alias_file_rekeys_stored_reports(tmp_path: Path, aliased: bool) -> None:
+def test_alias_file_rekeys_stored_reports(tmp_path: Path, aliased: bool, db_url: str) -> None:
     folder = make_folder(tmp_path / "in")
-    db = tmp_path / "r.db"
-    ingest([str(folder)], str(db), workers=1, progress="none")
-    conn = sqlite3.connect(db)
-    name = conn.execute("SELECT agency FROM reports WHERE agency IS NOT NULL ORDER BY path").fetchone()[0]
+    db = db_url
+    ingest([str(folder)], db, workers=1, progress="none")
+    conn = storage.connect(db)
+    name = conn.scalar("SELECT agency FROM reports WHERE agency IS NOT NULL ORDER BY path")
     conn.close()
     if aliased:
         alias = tmp_path / "aliases.csv"
         alias.write_text(f"name,key\n{name},合并后的机构\n", encoding="utf-8")
-        ingest([str(folder)], str(db), workers=1, progress="none", aliases=str(alias))
-    conn = sqlite3.connect(db)
-    key = conn.execute("SELECT agency_key FROM reports WHERE agency = ?", (name,)).fetchone()[0]
+        ingest([str(folder)], db, workers=1, progress="none", aliases=str(alias))
+    conn = storage.connect(db)
+    key = conn.scalar("SELECT agency_key FROM reports WHERE agency = :name", {"name": name})
     conn.close()
     assert (key == "合并后的机构") is aliased
 
