@@ -132,12 +132,29 @@ def test_in_force_not_checked_across_the_template_change() -> None:
 
 
 def test_duplicate_year() -> None:
+    """Copies whose numbers differ: one finding naming both files and the cell."""
     rep = series()[0]
     other = with_sha(rep, "republished")
+    other.path = "批次/补报.zip!" + "补报.docx"
     set_value(other, "t3.new.total", 1234)
     found = cross_report([rep, other])
     assert [f.rule for f in found] == ["cross_report.duplicate_year"]
-    assert found[0].severity == "warning"
+    assert found[0].severity == "warning" and found[0].codes == ["t3.new.total"]
+    assert "补报.docx 为 1234" in found[0].message and "批次" not in found[0].message
+
+
+def test_copies_with_the_same_numbers_are_just_copies_and_counted_once() -> None:
+    """A PDF and a DOCX of the same report: no finding for the pair, and a break against the next year
+    is found once, not once per copy."""
+    reps = series()
+    prev, cur = reps[-2], reps[-1]
+    set_value(cur, "t3.carried_in.total", cur.values()["t3.carried_in.total"] + 5)
+    twin = with_sha(prev, "docx copy")
+    found = cross_report([prev, twin, cur])
+    assert not [f for f in found if f.rule == "cross_report.duplicate_year"]
+    carry = [f for f in found if f.rule == "cross_year.carry_over"]
+    alone = [f for f in cross_report([prev, cur]) if f.rule == "cross_year.carry_over"]
+    assert alone and len(carry) == len(alone)
 
 
 def test_identical_to_last_year() -> None:

@@ -7,7 +7,8 @@ aliases applied), else `lexicon.agency.agency_key` of the printed name is used.
 Rules (FORMAT.md §3.4):
 - `cross_year.carry_over` (error): 表三 二、上年结转 of year Y+1 = 四、结转下年度继续办理 of year Y, per column.
 - `cross_year.in_force` (warning, soft): 2021-template 表二 现行有效件数(Y) = (Y−1) + 本年制发(Y) − 本年废止(Y).
-- `cross_report.duplicate_year` (warning): one agency, one year, two different files.
+- `cross_report.duplicate_year` (warning): copies of one agency-year whose numbers differ (one finding
+  naming every file); the other rules see only the canonical copy of each agency-year.
 - `cross_report.identical_tables` (warning): a table identical to the same agency's previous year, or a whole
   set of tables identical to another agency's (copy-paste, 内容雷同). All-zero tables are ignored.
 - `cross_year.jump` (info): a main count grows beyond ×5 or falls below ×0.2 from one year to the next.
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 import regex
 
+from extractor.checks.base import describe_cell
 from extractor.lexicon.agency import agency_key as _default_key
 from extractor.lexicon.agency import agency_level
 from extractor.lexicon.labels import rule_title
@@ -68,24 +70,75 @@ class CrossFinding(Finding):
 KeyFn = Callable[[Report], str | None]
 
 
-def cross_report(reports: Iterable[Report], agency_key: KeyFn | None = None) -> list[CrossFinding]:
-    """All cross-report findings over a set of reports, in a stable order."""
+CanonicalFn = Callable[[list[Report]], Report]
+
+
+def cross_report(reports: Iterable[Report], agency_key: KeyFn | None = None, canonical: CanonicalFn | None = None) -> list[CrossFinding]:
+    """All cross-report findings over a set of reports, in a stable order.
+
+    Copies of one agency-year (the PDF and the DOCX, a file sent twice) are one report here: the rules
+    across years and agencies see only the canonical copy, so a problem is not found once per copy;
+    copies whose numbers differ are one `cross_report.duplicate_year` finding naming every file.
+    `canonical` picks the canonical copy of a group (the store passes its choice, see
+    store.copies); by default the first by path."""
     key_of = agency_key or (lambda r: _default_key(r.agency))
     keyed = [(key_of(r), r) for r in reports]
-    groups: dict[str, list[Report]] = defaultdict(list)
+    pick = canonical or (lambda group: min(group, key=_order))
+    copies: dict[tuple[str, int], list[Report]] = defaultdict(list)
     for key, rep in keyed:
         if key and rep.year is not None:
+            copies[(key, rep.year)].append(rep)
+    chosen = {id(pick(group)) for group in copies.values()}
+    single = [(k, r) for k, r in keyed if not (k and r.year is not None) or id(r) in chosen]
+    groups: dict[str, list[Report]] = defaultdict(list)
+    for key, rep in single:
+        if key and rep.year is not None:
             groups[key].append(rep)
-    boilerplate = boilerplate_keys(keyed)
+    boilerplate = boilerplate_keys(single)
     out: list[CrossFinding] = []
+    for (key, _year), group in sorted(copies.items()):
+        out.extend(copies_differ(key, pick(group), group))
     for key in sorted(groups):
         out.extend(agency_findings(key, groups[key], boilerplate))
-    out.extend(identical_across_agencies([(k, r) for k, r in keyed if k]))
-    with_keys = [(k, r) for k, r in keyed if k and r.year is not None]
+    out.extend(identical_across_agencies([(k, r) for k, r in single if k]))
+    with_keys = [(k, r) for k, r in single if k and r.year is not None]
     out.extend(identical_text_across_agencies(with_keys))
     out.extend(peer_outliers(with_keys))
     out.extend(aggregates(with_keys))
     return out
+
+
+def copies_differ(key: str, canonical: Report, group: list[Report]) -> list[CrossFinding]:
+    """Copies of one agency-year whose printed numbers differ: one finding on the canonical copy naming
+    every file and the first cells that differ. Copies with the same numbers are just copies."""
+    mine = canonical.values()
+    others = [r for r in sorted(group, key=_order) if r is not canonical and r.sha256 != canonical.sha256]
+    differing: list[tuple[Report, list[str]]] = []
+    for rep in others:
+        theirs = rep.values()
+        codes = sorted(c for c in set(mine) | set(theirs) if c in mine and c in theirs and mine[c] != theirs[c])
+        if codes:
+            differing.append((rep, codes))
+    if not differing:
+        return []
+    codes = sorted({c for _, cs in differing for c in cs})
+    shown = "；".join(
+        f"{describe_cell(c)}：{file_name(canonical.path)} 为 {_num(mine[c])}，"
+        + "，".join(f"{file_name(r.path)} 为 {_num(r.values()[c])}" for r, cs in differing if c in cs)
+        for c in codes[:5]
+    )
+    more = f"等 {len(codes)} 处" if len(codes) > 5 else ""
+    files = "、".join(file_name(r.path) for r in [canonical, *(r for r, _ in differing)])
+    return [
+        CrossFinding(
+            rule="cross_report.duplicate_year",
+            severity="warning",
+            message=f"{_name(canonical)} {canonical.year}年的报告有 {1 + len(differing)} 份（{files}），数字不一致：{shown}{more}",
+            codes=codes,
+            section=_section(codes[0]) if codes[0][:2] in TABLE_NAMES else None,
+            **_link(key, canonical, differing[0][0]),
+        )
+    ]
 
 
 def _name(rep: Report) -> str:
@@ -102,7 +155,8 @@ def _order(rep: Report) -> tuple:
 
 
 def agency_findings(key: str, reports: list[Report], boilerplate: set[str] | frozenset[str] = frozenset()) -> list[CrossFinding]:
-    """Rules within one agency (one key): carry-over, in-force stock, duplicate years, copied tables."""
+    """Rules within one agency (one key, one report per year): carry-over, in-force stock, copied
+    tables, jumps, reused text."""
     by_year: dict[int, list[Report]] = defaultdict(list)
     for rep in sorted(reports, key=_order):
         if rep.year is not None:
@@ -113,18 +167,6 @@ def agency_findings(key: str, reports: list[Report], boilerplate: set[str] | fro
     out: list[CrossFinding] = []
     for year in sorted(by_year):
         same = by_year[year]
-        first = same[0]
-        for rep in same[1:]:
-            if rep.sha256 == first.sha256:
-                continue
-            out.append(
-                CrossFinding(
-                    rule="cross_report.duplicate_year",
-                    severity="warning",
-                    message=f"{_name(rep)} {year}年有两份不同的报告：{file_name(rep.path)} 与 {file_name(first.path)}",
-                    **_link(key, rep, first),
-                )
-            )
         for prev in by_year.get(year - 1, []):
             for cur in same:
                 pv, cv = values[id(prev)], values[id(cur)]
@@ -307,7 +349,7 @@ CROSS_RULES: list[CrossRule] = [
     CrossRule("cross_year.in_force", "warning", "跨年度", "表二 现行有效件数（Y）= 现行有效件数（Y−1）+ 本年制发（Y）− 本年废止（Y）（修订、清理可使其不成立）", skipped="任一年为 2019 年版"),
     CrossRule("cross_year.jump", "info", "跨年度", f"主要数量（{'、'.join(MAIN_COUNTS.values())}）较上年增至 ×5 以上或降至 ×0.2 以下", tolerance=JUMP_FACTOR, tolerance_unit="倍", skipped=f"两年中较大者 < {JUMP_MIN}；任一年为 0 或未印出；两年格式不同"),
     CrossRule("cross_year.reused_text", "warning", "跨年度", "正文句子与上年报告相同的比例（数字不计；≥ 3 个机构共有的套话、少于 15 字的短句不计）：≥ 60% 为 warning，≥ 30% 为 info", tolerance=REUSED_WARNING, tolerance_unit="比例", skipped=f"可比句子少于 {MIN_SENTENCES} 句"),
-    CrossRule("cross_report.duplicate_year", "warning", "跨报告", "同一机构同一年度有两份不同的报告"),
+    CrossRule("cross_report.duplicate_year", "warning", "跨报告", "同一机构同一年度的几份报告（副本）数字不一致：一条发现列出全部文件和不一致的单元格；数字相同的副本只是副本，其余跨报告规则只看规范副本", skipped="副本数字相同"),
     CrossRule("cross_report.identical_tables", "warning", "跨报告", "某表与本机构上年完全相同，或全部统计表与另一机构完全相同", skipped="非零单元格过少"),
     CrossRule("cross_report.identical_text", "warning", "跨机构", "正文句子与另一机构报告相同的比例 ≥ 60%（数字不计，套话不计）", tolerance=REUSED_WARNING, tolerance_unit="比例", skipped=f"可比句子少于 {MIN_SENTENCES} 句"),
     CrossRule("cross_agency.outlier", "info", "跨机构", f"主要数量在同年度同类机构中的稳健 z 值（对数，中位数绝对偏差）> {OUTLIER_Z}", tolerance=OUTLIER_Z, skipped=f"同组报告少于 {OUTLIER_MIN_PEERS} 份"),

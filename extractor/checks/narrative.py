@@ -47,23 +47,30 @@ def check_narrative(report: Report) -> Iterable[Finding]:
     cells = report.cell_map()
     values = {c.code: c.value for c in report.cells if c.value is not None}
     level = agency_level(report.agency) if report.agency else None
+    said: dict[tuple[tuple[str, ...], float], list[Statement]] = {}  # one problem, however often the text repeats it
     for statement in report.statements:
         if any(code not in cells or cells[code].value is None for code in statement.codes):
             continue
         printed = sum(cells[code].value for code in statement.codes)  # type: ignore[misc]
         if abs(printed - statement.value) < 1e-9:
             continue
-        what = describe_cell(statement.codes[0]) if len(statement.codes) == 1 else describe_group(statement.codes)
+        said.setdefault((tuple(statement.codes), statement.value), []).append(statement)
+    for (codes, _value), statements in said.items():
+        # a warning when any of the sentences states it as the agency's own figure; else a note
+        statement = next((st for st in statements if _scope_note(st, level, values) is None), statements[0])
+        printed = sum(cells[code].value for code in codes)  # type: ignore[misc]
+        what = describe_cell(codes[0]) if len(codes) == 1 else describe_group(list(codes))
         where = f"（第 {statement.page} 页）" if statement.page else ""
-        blank = all(is_blank(cells[code]) for code in statement.codes)
+        blank = all(is_blank(cells[code]) for code in codes)
         shown = "留空（按 0 计）" if blank and not printed else f"为 {fmt_number(printed)}"
         note = _scope_note(statement, level, values)
-        message = f"正文称「…{statement.text}…」为 {fmt_number(statement.value)}，但{what}{shown}{where}"
+        again = f"（正文另有 {len(statements) - 1} 处相同表述）" if len(statements) > 1 else ""
+        message = f"正文称「…{statement.text}…」为 {fmt_number(statement.value)}{again}，但{what}{shown}{where}"
         yield Finding(
             rule="narrative.table_mismatch",
             severity="info" if note else "warning",
             message=f"{message}；{note}，口径不同，不作为不符" if note else message,
-            codes=list(statement.codes),
+            codes=list(codes),
             section=statement.section,
             expected=printed,
             actual=statement.value,
