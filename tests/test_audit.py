@@ -77,7 +77,7 @@ def test_markdown_and_excel(db, tmp_path):
     assert "| 淮安市洪泽区人民政府 | 2 |" in md.read_text(encoding="utf-8")
     assert runner.invoke(main, ["audit", "--db", str(db), "--out", str(xlsx)]).exit_code == 0
     book = openpyxl.load_workbook(xlsx)
-    assert book.sheetnames == ["汇总", "发现"]
+    assert book.sheetnames == ["汇总", "发现", "未能读取的文件"]
     header = [c.value for c in book["发现"][1]]
     assert header[:6] == ["指纹", "机构", "年度", "级别", "问题", "说明"] and "决定" in header and header[-1] == "规则编号"
     rows = [[c.value for c in row] for row in book["发现"].iter_rows(min_row=2)]

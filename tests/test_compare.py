@@ -113,7 +113,7 @@ def test_xlsx_numbers_red_error_cells_findings_sheet(db: tuple[Path, list[Report
     assert wb.sheetnames == ["数据", "发现"]
     ws = wb["数据"]
     codes = [c.value for c in ws[2]]
-    assert ws.freeze_panes == "H3"  # below the two header rows, right of the fixed columns
+    assert ws.freeze_panes == "I3"  # below the two header rows, right of the fixed columns (状态 included)
     col = codes.index("t3.new.total") + 1
     red = []
     for row in ws.iter_rows(min_row=3):

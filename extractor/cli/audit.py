@@ -10,7 +10,7 @@ import json
 
 import click
 
-from extractor.lexicon.labels import rule_title, severity_label
+from extractor.lexicon.labels import failure_text, rule_title, severity_label
 
 
 def _fail(message: str) -> None:
@@ -209,6 +209,11 @@ def review(
                 )
             if not rows:
                 click.echo("没有符合条件的发现")
+            failed = [] if (agency or year or rule) else rv.failed_files(conn)
+            if failed:
+                click.echo(f"未能读取的文件（{len(failed)} 个）：")
+            for f in failed:
+                click.echo(f"  {f['path']}：{failure_text(f['error'], f['kind'])}")
     except rv.ReviewError as exc:
         _fail(str(exc))
     finally:

@@ -242,3 +242,31 @@ def file_status_label(status: str) -> str:
 def rule_action(rule_id: str) -> str:
     """What a rectification notice asks the agency to do about a finding of this rule."""
     return wording()["rule_actions"].get(rule_id, wording()["letters"]["default_action"])
+
+
+@functools.lru_cache(maxsize=1)
+def _reasons() -> tuple[tuple[regex.Pattern, str], ...]:
+    return tuple((regex.compile(r["pattern"], regex.IGNORECASE), r["words"]) for r in wording()["reasons"])
+
+
+def reason_text(text: str | None) -> str:
+    """'文件已损坏或无法解析（corrupt or unreadable PDF …）': a reason from the engine in Chinese first, its
+    own words after; a reason already in Chinese is kept as it is."""
+    if not text:
+        return ""
+    if regex.search(r"\p{Han}", text[:8]):
+        return text
+    for pattern, words in _reasons():
+        if pattern.search(text):
+            return f"{words}（{text}）"
+    return text
+
+
+def failure_text(reason: str, kind: str | None) -> str:
+    """A failed file's reason for people: in Chinese first (the engine's words after), else the name
+    of its kind ('文件损坏或无法解析（…）')."""
+    text = reason_text(reason)
+    if text != reason or not reason or regex.search(r"\p{Han}", reason[:8]):
+        return text or read_error_label(kind)
+    known = kind in wording()["read_error_kinds"]
+    return f"{read_error_label(kind) if known else '读取失败'}（{reason}）"

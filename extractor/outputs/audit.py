@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlalchemy import text as sql
 
-from extractor.lexicon.labels import rule_title, severity_label
+from extractor.checks.cross import file_name
+from extractor.lexicon.labels import failure_text, file_status_label, rule_title, severity_label
 from extractor.outputs.pages import render_page, render_region
 from extractor.store import database as storage
 from extractor.store.ingest import member_name
@@ -78,10 +79,35 @@ class AuditReport:
 
 
 @dataclass
+class FailedFile:
+    """A file that came in and could not be read as a report: first-class in every output."""
+
+    path: str  # the file's own name (an archive member: 'batch.zip!a.pdf' → 'a.pdf')
+    format: str
+    reason: str  # in words, Chinese first
+    kind: str  # READ_ERROR_KINDS (or transient)
+
+    @property
+    def status(self) -> str:
+        return file_status_label("not_a_report" if self.kind == "not_a_report" else "failed")
+
+
+@dataclass
 class Audit:
     reports: list[AuditReport]
     generated: str
     db_path: str
+    failed: list[FailedFile] = field(default_factory=list)
+
+    def intake(self) -> str:
+        """How many files came in, were read, could not be read (and how many reports lack an agency)."""
+        unnamed = sum(1 for r in self.reports if not r.agency_found)
+        not_reports = sum(1 for f in self.failed if f.kind == "not_a_report")
+        text = (
+            f"收到文件 {len(self.reports) + len(self.failed)} 个：读取 {len(self.reports)} 个，"
+            f"未能读取 {len(self.failed)} 个" + (f"（其中不是年度报告 {not_reports} 个）" if not_reports else "")
+        )
+        return text + (f"；{unnamed} 份报告未识别出机构" if unnamed else "")
 
     def agencies(self) -> list[tuple[str, str, Counter, int]]:
         """(agency key, name, severity counts, decided count) per agency, most errors first."""
@@ -126,7 +152,15 @@ def collect(
                 continue
             if year is not None and yr != year:
                 continue
-            reports[rid] = AuditReport(rid, agency_name or os.path.basename(path), key or path, yr, template, path, fmt or "", agency_found=bool(agency_name))
+            name = agency_name or f"{file_status_label('no_agency')}：{file_name(path)}"
+            reports[rid] = AuditReport(rid, name, key or path, yr, template, path, fmt or "", agency_found=bool(agency_name))
+        failed = [
+            FailedFile(file_name(path), fmt or "", failure_text(error or "", kind), kind or "corrupt")
+            for path, fmt, error, kind in conn.execute(
+                sql("SELECT path, format, error, error_kind FROM reports WHERE status = 'failed' ORDER BY path")
+            )
+            if not agency and year is None
+        ]
         for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(sql(
             "SELECT report_id, fingerprint, rule, severity, message, codes, section, expected, actual, page FROM findings ORDER BY id"
         )):
@@ -162,7 +196,7 @@ def collect(
         if images and rep.format in PAGE_FORMATS:
             _attach_images(rep, boxes.get(rep.id, []), cell_boxes.get(rep.id, {}), headings.get(rep.id, {}))
     ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
-    return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path)
+    return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path, failed)
 
 
 def _apply_config(rep: AuditReport, config: Any) -> None:
@@ -355,7 +389,7 @@ def render_html(audit: Audit) -> str:
     w("<h1>政府信息公开工作年度报告审核报告</h1>")
     w(
         f"<p class='meta'>生成时间：{_e(audit.generated)}；数据库：{_e(os.path.basename(audit.db_path))}；"
-        f"报告 {len(audit.reports)} 份，机构 {len(audit.agencies())} 个；"
+        f"{_e(audit.intake())}；机构 {len(audit.agencies())} 个；"
         f"错误 {total['error']} 条，警告 {total['warning']} 条，提示 {total['info']} 条。</p>"
     )
     # filters
@@ -384,6 +418,12 @@ def render_html(audit: Audit) -> str:
         )
     w(f"</tbody><tfoot><tr><th>合计</th><th>{len(audit.reports)}</th><th>{total['error']}</th><th>{total['warning']}</th><th>{total['info']}</th>")
     w(f"<th>{sum(a[3] for a in agencies)}</th></tr></tfoot></table>")
+    if audit.failed:
+        w(f"<h2 id='failed'>未能读取的文件（{len(audit.failed)} 个）</h2>")
+        w("<table id='failed-files' class='sortable'><thead><tr><th>文件</th><th>格式</th><th>状态</th><th>原因</th></tr></thead><tbody>")
+        for f in audit.failed:
+            w(f"<tr class='failed'><td>{_e(f.path)}</td><td>{_e(f.format)}</td><td>{_e(f.status)}</td><td>{_e(f.reason)}</td></tr>")
+        w("</tbody></table>")
     # per report
     w("<h2>各报告发现</h2>")
     anchored: set[str] = set()
@@ -396,7 +436,7 @@ def render_html(audit: Audit) -> str:
         w(f"<section class='report' data-agency='{_e(rep.agency_key)}'{anchor}>")
         w(f"<h3>{_e(rep.agency)} {_e(rep.year or '')}年度（{_e(rep.template or '格式未识别')} 年版格式）</h3>")
         w(
-            f"<p class='meta'>来源文件：{_e(rep.path)}；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}</p>"
+            f"<p class='meta'>来源文件：{_e(file_name(rep.path))}；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}</p>"
         )
         if not rep.findings:
             w("<p>未发现问题。</p></section>")
@@ -431,12 +471,16 @@ def _anchor(key: str) -> str:
 
 
 def render_markdown(audit: Audit) -> str:
-    lines = ["# 政府信息公开工作年度报告审核报告", "", f"生成时间：{audit.generated}；报告 {len(audit.reports)} 份。", ""]
+    lines = ["# 政府信息公开工作年度报告审核报告", "", f"生成时间：{audit.generated}；{audit.intake()}。", ""]
+    if audit.failed:
+        lines += [f"## 未能读取的文件（{len(audit.failed)} 个）", "", "| 文件 | 格式 | 状态 | 原因 |", "|---|---|---|---|"]
+        lines += [f"| {_md(f.path)} | {f.format} | {f.status} | {_md(f.reason)} |" for f in audit.failed]
+        lines.append("")
     lines += ["## 汇总", "", "| 机构 | 错误 | 警告 | 提示 | 已审核 |", "|---|---:|---:|---:|---:|"]
     for _, name, counts, decided in audit.agencies():
         lines.append(f"| {_md(name)} | {counts['error']} | {counts['warning']} | {counts['info']} | {decided} |")
     for rep in audit.reports:
-        lines += ["", f"## {_md(rep.agency)} {rep.year or ''}年度", "", f"来源文件：{_md(rep.path)}", ""]
+        lines += ["", f"## {_md(rep.agency)} {rep.year or ''}年度", "", f"来源文件：{_md(file_name(rep.path))}", ""]
         if not rep.findings:
             lines.append("未发现问题。")
             continue
@@ -496,6 +540,16 @@ def write_xlsx(audit: Audit, path: str) -> None:
     for col, width in zip("ABCDEFGHIJKLMNOP", [18, 28, 7, 7, 22, 70, 30, 9, 9, 6, 30, 10, 9, 10, 24, 26], strict=True):
         sheet.column_dimensions[col].width = width
     summary.column_dimensions["A"].width = 32
+    summary.append([])
+    summary.append([audit.intake()])
+    unread = book.create_sheet("未能读取的文件")
+    unread.append(["文件", "格式", "状态", "原因"])
+    for f in audit.failed:
+        unread.append([f.path, f.format, f.status, f.reason])
+    for cell in unread[1]:
+        cell.font = Font(bold=True)
+    for col, width in zip("ABCD", [40, 10, 14, 90], strict=True):
+        unread.column_dimensions[col].width = width
     book.save(path)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from extractor.lexicon.labels import cell_catalogue as cells_csv
-from extractor.lexicon.labels import rule_title, severity_label
+from extractor.lexicon.labels import failure_text, file_status_label, rule_title, severity_label
 from extractor.store import database as storage
 
 TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
@@ -30,6 +30,7 @@ FIXED = [
     ("year", "年度"),
     ("template", "模板"),
     ("source", "来源文件"),
+    ("status", "状态"),
     ("errors", "错误数"),
     ("warnings", "警告数"),
 ]
@@ -64,6 +65,11 @@ class _Row:
     marks: dict[str, list[str]] = field(default_factory=dict)  # code -> error notes (rule: message)
     errors: int = 0
     warnings: int = 0
+    status: str = ""  # in words: 已读取 / 未识别机构 / 未能读取：reason
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = file_status_label("ok" if self.agency else "no_agency")
 
 
 def _select(conn: Connection, year: int | None, agency: str | None) -> list[_Row]:
@@ -78,6 +84,12 @@ def _select(conn: Connection, year: int | None, agency: str | None) -> list[_Row
         needle = agency.casefold()
         key = storage.agency_key(agency) or ""
         rows = [r for r in rows if needle in (r.agency or "").casefold() or (key and key in (r.agency_key or ""))]
+    elif year is None:  # a file that could not be read has no agency or year: listed when nothing is filtered
+        failed = "SELECT id, path, error, error_kind FROM reports WHERE status = 'failed' ORDER BY path"
+        rows += [
+            _Row(rid, None, None, None, None, path, status=f"{file_status_label('not_a_report' if kind == 'not_a_report' else 'failed')}：{failure_text(error or '', kind)}")
+            for rid, path, error, kind in conn.execute(failed)
+        ]
     return rows
 
 
@@ -192,7 +204,7 @@ def _wide_table(rows: list[_Row], codes: list[str]) -> _Table:
     data, marks = [], []
     for r in rows:
         data.append(
-            [r.agency, r.agency_key, r.year, r.template, r.source, r.errors, r.warnings]
+            [r.agency, r.agency_key, r.year, r.template, r.source, r.status, r.errors, r.warnings]
             + [r.values.get(c) for c in codes]
         )
         marks.append({len(FIXED) + i: r.marks[c] for i, c in enumerate(codes) if c in r.marks})

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from extractor.guard import apply_limits, crash_reason, memory_error, quiet_stderr, rss_mb
+from extractor.lexicon.labels import failure_text, reason_text
 from extractor.readers import printable
 from extractor.readers.limits import DEFAULT_LIMITS, MB, Limits, over
 from extractor.report import Report
@@ -103,19 +104,23 @@ class IngestSummary:
     skips: list[tuple[str, str]] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)  # display -> kind of its failure
 
-    def text(self, limit: int = 20) -> str:
-        """Human summary for the end of a run: counts, rate, and the first failures with reasons."""
+    def text(self, limit: int = 50) -> str:
+        """The end of a run, in words: how many files came in, were read, failed and were skipped;
+        every failed file with its reason (the first `limit`), every skipped file by reason."""
         rate = self.ok / self.seconds if self.seconds > 0 else 0.0
         lines = [
-            f"{self.total} files: {self.ok} ingested, {self.failed} failed, {self.skipped} skipped"
-            f" in {self.seconds:.1f} s ({rate:.2f} reports/s, {self.pages} pages);"
-            f" {self.cross_findings} cross-report findings"
+            f"收到 {self.total} 个文件：读取 {self.ok} 个，未能读取 {self.failed} 个，跳过 {self.skipped} 个"
+            f"（用时 {self.seconds:.1f} 秒，{rate:.2f} 份/秒，共 {self.pages} 页）；跨报告发现 {self.cross_findings} 条"
         ]
         for path, reason in self.failures[:limit]:
-            kind = self.kinds.get(path)
-            lines.append(f"  failed  {path}: {reason}" + (f" [{kind}]" if kind else ""))
+            lines.append(f"  未能读取  {path}：{failure_text(reason, self.kinds.get(path))}")
         if len(self.failures) > limit:
-            lines.append(f"  … and {len(self.failures) - limit} more failures")
+            lines.append(f"  …另有 {len(self.failures) - limit} 个文件未能读取（见审核报告「未能读取的文件」）")
+        by_reason: dict[str, list[str]] = {}
+        for path, reason in self.skips:
+            by_reason.setdefault(reason_text(reason), []).append(path)
+        for reason, paths in by_reason.items():
+            lines.append(f"  跳过（{reason}）：{'、'.join(paths)}")
         return "\n".join(lines)
 
 
@@ -732,6 +737,7 @@ def ingest(
         todo: list[Source] = []
         early: list[Source] = []  # failed before parsing (discovery): recorded without a worker
         skipped: list[tuple[str, str]] = []
+        again: list[tuple[str, str, str]] = []  # failed in an earlier run, the same bytes: failed again
         seen: dict[str, str] = {}
         for item in executor.sources(list(paths)):
             if isinstance(item, tuple):
@@ -740,25 +746,35 @@ def ingest(
             if db_abs and item.path and not item.temporary and os.path.abspath(item.path) in (db_abs, db_abs + "-wal", db_abs + "-shm"):
                 continue
             if item.sha256 in seen:
-                skipped.append((item.display, f"same content as {seen[item.sha256]}"))
+                skipped.append((item.display, f"与 {seen[item.sha256]} 内容相同"))
                 _discard(item)
                 continue
             seen[item.sha256] = item.display
             known = storage.lookup(conn, item.sha256)
             if known and not force and known[0] == PARSER_VERSION:
                 status, error = known[1], known[2] or ""
-                if status == "ok" or not _is_transient(error, storage.error_kind(conn, item.sha256)):
-                    skipped.append((item.display, f"already ingested ({status})"))
+                kind = storage.error_kind(conn, item.sha256)
+                if status == "ok":
+                    skipped.append((item.display, "已入库，文件未变"))
+                    _discard(item)
+                    continue
+                if not _is_transient(error, kind):
+                    again.append((item.display, error, kind or _kind_of(error)))  # it fails again: a failure, not a skip
                     _discard(item)
                     continue
             (early if item.error else todo).append(item)
 
-        summary.total = len(todo) + len(early) + len(skipped)
+        summary.total = len(todo) + len(early) + len(skipped) + len(again)
         summary.skips = skipped
         summary.skipped = len(skipped)
         bar = _Progress(progress, summary.total)
         for _ in skipped:
             bar.add("skipped")
+        for display, error, kind in again:
+            summary.failed += 1
+            summary.failures.append((display, f"{error}；此前已读取失败，文件未变"))
+            summary.kinds[display] = kind
+            bar.add("failed")
         try:
             recorder = _Recorder(conn, todo, summary, bar, alias_map, PARSER_VERSION)
             for src in early:
@@ -838,7 +854,7 @@ class _Recorder:
                     self.bar.add("ok")
                     return
             else:
-                payload = (reason, "not_a_report")
+                payload = (reason, "empty" if report.format in ("image", "image-pdf") and not report.cells else "not_a_report")
         reason, kind = payload if isinstance(payload, tuple) else (str(payload), _kind_of(str(payload)))
         try:
             _busy_retry(lambda: storage.write_failure(self.conn, src.display, src.sha256, src.format, reason, self.parser_version, kind=kind, path_bytes=src.raw_name))
@@ -963,10 +979,17 @@ def _run_pool(
 
 
 def _not_a_report(report: Report) -> str | None:
-    """Why a parsed file is not an annual report (no table, no section, no cell), or None."""
-    if report.template or report.cells or any(s.found for s in report.sections):
-        return None
-    return "not an annual report: no statistics table and no report section found"
+    """Why a parsed file is not an annual report to store as one, or None: nothing of a report found
+    (no table, no section, no cell: a scan whose text could not be recognised says so), or a blank
+    template (tables with every value cell empty, and no agency named)."""
+    if not (report.template or report.cells or any(s.found for s in report.sections)):
+        if report.format in ("image", "image-pdf"):
+            return "扫描件的文字识别结果不可用：未识别出统计表和报告章节"
+        return "不是政府信息公开年度报告：未找到统计表和报告章节"
+    all_blank = any(f.rule == "structure.empty_table" and f.severity == "error" for f in report.findings)
+    if all_blank and not report.agency:
+        return "空白模板：统计表全部未填写，也未写明机构，不是一份报告"
+    return None
 
 
 def run_cross_checks(db: storage.Database) -> int:
