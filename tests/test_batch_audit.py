@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from extractor.cli.main import main
 from extractor.outputs.audit import collect, render_html, render_markdown
 from extractor.outputs.compare import compare
+from extractor.outputs.letters import letters
 from extractor.store.ingest import ingest
 
 PAIR = "c061_2019_err_narrative"  # a corpus report and its LibreOffice PDF rendering: one agency-year
@@ -55,7 +56,7 @@ def test_the_audit_lists_the_files_it_could_not_read(batch, tmp_path):
     assert failed["损坏的报告.pdf"].status == "未能读取" and "文件已损坏" in failed["损坏的报告.pdf"].reason
     assert all(r.agency_found for r in audit.reports)  # the template is no report named after its file
     html = render_html(audit)
-    assert "未能读取的文件（2 个）" in html and "损坏的报告.pdf" in html and "收到文件 5 个：读取 3 个，未能读取 2 个" in html
+    assert "未能读取的文件（2 个）" in html and "损坏的报告.pdf" in html and "收到文件 5 个：读取 3 个（其中副本 1 个，问题只列一次），未能读取 2 个" in html
     assert "未能读取的文件（2 个）" in render_markdown(audit)
     out = tmp_path / "audit.xlsx"
     assert CliRunner().invoke(main, ["audit", "--db", str(db), "--out", str(out)]).exit_code == 0
@@ -76,6 +77,27 @@ def test_compare_and_review_list_show_the_failed_files(batch, tmp_path):
     assert by_source["hzq2023.pdf"] == "已读取"
     listing = CliRunner().invoke(main, ["review", "--db", str(db), "--list"]).output
     assert "未能读取的文件（2 个）" in listing and "损坏的报告.pdf：文件已损坏或无法解析" in listing
+
+
+def test_the_pair_s_findings_are_reported_and_sent_once(batch, tmp_path):
+    """The PDF and the DOCX of one report: one entry naming the other as a copy, each problem once
+    (one fingerprint, no -2), one item in the letter, one row in compare."""
+    _, db, _ = batch
+    audit = collect(str(db), images=False)
+    pair = [r for r in audit.reports if Path(r.path).stem == PAIR]
+    assert len(pair) == 1 and len(pair[0].copies) == 1 and pair[0].copies[0].startswith(PAIR)
+    fingerprints = [f.fingerprint for f in pair[0].findings]
+    assert len(fingerprints) == len(set(fingerprints)) and not any("-" in fp for fp in fingerprints)
+    mismatch = [f for f in pair[0].findings if f.rule == "narrative.table_mismatch"]
+    assert len(mismatch) == 1 and mismatch[0].severity == "warning" and mismatch[0].codes == ["t3.new.total"]
+    assert not [f for f in pair[0].findings if f.rule == "cross_report.duplicate_year"]  # same numbers: just copies
+    [letter] = [lt for lt in letters(audit) if lt.agency == pair[0].agency]
+    assert [i.title for i in letter.items].count("正文数字与表格不符") == 1
+    out = tmp_path / "c.csv"
+    compare(str(db), str(out))
+    with out.open(encoding="utf-8-sig") as fh:
+        sources = [Path(line[4]).stem for line in list(csv.reader(fh))[2:]]
+    assert sources.count(PAIR) == 1
 
 
 def test_a_rerun_reports_the_corrupt_file_as_failed_again(batch):

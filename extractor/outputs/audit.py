@@ -26,6 +26,7 @@ from sqlalchemy import text as sql
 from extractor.checks.cross import file_name
 from extractor.lexicon.labels import failure_text, file_status_label, rule_title, severity_label
 from extractor.outputs.pages import render_page, render_region
+from extractor.store import copies
 from extractor.store import database as storage
 from extractor.store.ingest import member_name
 from extractor.store.review import DECISION_LABELS, Decision, decisions
@@ -72,6 +73,7 @@ class AuditReport:
     format: str
     findings: list[AuditFinding] = field(default_factory=list)
     agency_found: bool = True  # False: named after its file (no agency to write a letter to)
+    copies: list[str] = field(default_factory=list)  # file names of the other copies of this agency-year
     images: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (caption, base64 PNG)
 
     def counts(self) -> Counter:
@@ -103,9 +105,11 @@ class Audit:
         """How many files came in, were read, could not be read (and how many reports lack an agency)."""
         unnamed = sum(1 for r in self.reports if not r.agency_found)
         not_reports = sum(1 for f in self.failed if f.kind == "not_a_report")
+        n_copies = sum(len(r.copies) for r in self.reports)
+        read = len(self.reports) + n_copies
         text = (
-            f"收到文件 {len(self.reports) + len(self.failed)} 个：读取 {len(self.reports)} 个，"
-            f"未能读取 {len(self.failed)} 个" + (f"（其中不是年度报告 {not_reports} 个）" if not_reports else "")
+            f"收到文件 {read + len(self.failed)} 个：读取 {read} 个" + (f"（其中副本 {n_copies} 个，问题只列一次）" if n_copies else "")
+            + f"，未能读取 {len(self.failed)} 个" + (f"（其中不是年度报告 {not_reports} 个）" if not_reports else "")
         )
         return text + (f"；{unnamed} 份报告未识别出机构" if unnamed else "")
 
@@ -186,9 +190,11 @@ def collect(
             rid: {c.code: (c.page, c.bbox) for c in report.cells if c.page and c.bbox}
             for rid, _, report in storage.load_reports(conn, with_pages)
         } if with_pages else {}  # fmt: skip
+        groups = copies.copy_groups(db)
     finally:
         stack.close()
         db.close()
+    _fold_copies(reports, groups)
     for rep in reports.values():
         if config is not None:
             _apply_config(rep, config)
@@ -197,6 +203,28 @@ def collect(
             _attach_images(rep, boxes.get(rep.id, []), cell_boxes.get(rep.id, {}), headings.get(rep.id, {}))
     ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
     return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path, failed)
+
+
+def _fold_copies(reports: dict[int, AuditReport], groups: dict[Any, list[Any]]) -> None:
+    """One entry per agency-year: the canonical copy (store.copies) keeps its findings and names the
+    other copies; a copy's finding with the canonical's fingerprint is the same problem, decided once,
+    and is dropped; one the canonical has not (a scan's OCR doubt) moves over, saying which file."""
+    for group in groups.values():
+        if len(group) < 2 or group[0].id not in reports:
+            continue
+        canonical = reports[group[0].id]
+        known = {f.fingerprint for f in canonical.findings}
+        for copy in group[1:]:
+            rep = reports.pop(copy.id, None)
+            if rep is None:
+                continue
+            canonical.copies.append(file_name(rep.path))
+            for f in rep.findings:
+                if f.fingerprint in known:
+                    continue
+                known.add(f.fingerprint)
+                f.message = f"{f.message}（见于副本 {file_name(rep.path)}）"
+                canonical.findings.append(f)
 
 
 def _apply_config(rep: AuditReport, config: Any) -> None:
@@ -436,7 +464,7 @@ def render_html(audit: Audit) -> str:
         w(f"<section class='report' data-agency='{_e(rep.agency_key)}'{anchor}>")
         w(f"<h3>{_e(rep.agency)} {_e(rep.year or '')}年度（{_e(rep.template or '格式未识别')} 年版格式）</h3>")
         w(
-            f"<p class='meta'>来源文件：{_e(file_name(rep.path))}；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}</p>"
+            f"<p class='meta'>来源文件：{_e(file_name(rep.path))}{_e(_copies_text(rep))}；错误 {counts['error']}，警告 {counts['warning']}，提示 {counts['info']}</p>"
         )
         if not rep.findings:
             w("<p>未发现问题。</p></section>")
@@ -462,6 +490,10 @@ def render_html(audit: Audit) -> str:
     return "\n".join(out)
 
 
+def _copies_text(rep: AuditReport) -> str:
+    return f"（副本：{'、'.join(rep.copies)}）" if rep.copies else ""
+
+
 def _anchor(key: str) -> str:
     return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]", "_", key)
 
@@ -480,7 +512,7 @@ def render_markdown(audit: Audit) -> str:
     for _, name, counts, decided in audit.agencies():
         lines.append(f"| {_md(name)} | {counts['error']} | {counts['warning']} | {counts['info']} | {decided} |")
     for rep in audit.reports:
-        lines += ["", f"## {_md(rep.agency)} {rep.year or ''}年度", "", f"来源文件：{_md(file_name(rep.path))}", ""]
+        lines += ["", f"## {_md(rep.agency)} {rep.year or ''}年度", "", f"来源文件：{_md(file_name(rep.path))}{_md(_copies_text(rep))}", ""]
         if not rep.findings:
             lines.append("未发现问题。")
             continue

@@ -88,7 +88,7 @@ def _select(conn: Connection, year: int | None, agency: str | None) -> list[_Row
         failed = "SELECT id, path, error, error_kind FROM reports WHERE status = 'failed' ORDER BY path"
         rows += [
             _Row(rid, None, None, None, None, path, status=f"{file_status_label('not_a_report' if kind == 'not_a_report' else 'failed')}：{failure_text(error or '', kind)}")
-            for rid, path, error, kind in conn.execute(failed)
+            for rid, path, error, kind in conn.execute(text(failed))
         ]
     return rows
 

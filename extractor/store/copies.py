@@ -127,11 +127,7 @@ def preference(conn: Connection) -> tuple[str, ...]:
 def mark_canonical(conn: Connection, prefer: Sequence[str] | None = None) -> int:
     """Set `reports.canonical` for every report (inside the caller's write transaction); returns the
     number of agency-years that have more than one copy."""
-    prefer = tuple(prefer) if prefer else preference(conn)
-    groups: dict[tuple[Any, ...], list[Copy]] = defaultdict(list)
-    for copy in _copies(conn):
-        groups[copy.group].append(copy)
-    chosen = {choose(items, prefer).id for items in groups.values()}
+    groups, chosen = _choice(conn, prefer)
     r = s.reports.c
     changes = [
         {"rid": copy.id, "flag": copy.id in chosen}
@@ -143,6 +139,21 @@ def mark_canonical(conn: Connection, prefer: Sequence[str] | None = None) -> int
         conn.execute(s.reports.update().where(r.id == sa.bindparam("rid")).values(canonical=sa.bindparam("flag")), changes)
     conn.execute(s.reports.update().where(r.status != "ok", r.canonical.is_not(None)).values(canonical=None))
     return sum(1 for items in groups.values() if len(items) > 1)
+
+
+def _choice(conn: Connection, prefer: Sequence[str] | None = None) -> tuple[dict[tuple[Any, ...], list[Copy]], set[int]]:
+    """The copies by agency-year, and the id of the canonical copy of each (the stored preference)."""
+    prefer = tuple(prefer) if prefer else preference(conn)
+    groups: dict[tuple[Any, ...], list[Copy]] = defaultdict(list)
+    for copy in _copies(conn):
+        groups[copy.group].append(copy)
+    return groups, {choose(items, prefer).id for items in groups.values()}
+
+
+def chosen_ids(conn: Connection) -> set[int]:
+    """The ids of the copies that are (or, once marked, will be) canonical — without writing: the
+    cross-report checks use it so that a problem is found on one copy, not once per copy."""
+    return _choice(conn)[1]
 
 
 def set_preference(db: Any, value: str | Sequence[str]) -> tuple[str, ...]:

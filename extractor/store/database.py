@@ -553,9 +553,11 @@ def rekey_agencies(db: Database, aliases: Mapping[str, str]) -> int:
 # derived state: cross-report findings and canonical copies, always a function of the stored reports
 
 
-def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str | None, Report]]], list[dict[str, Any]]]) -> int:
-    """Recompute the cross-report findings (`compute_cross(loaded reports)` → rows) and the canonical
-    copies from the stored reports, and store them; returns how many cross findings there are.
+def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str | None, Report]], set[int]], list[dict[str, Any]]]) -> int:
+    """Recompute the cross-report findings (`compute_cross(loaded reports, canonical ids)` → rows) and
+    the canonical copies from the stored reports, and store them; returns how many cross findings
+    there are. The canonical ids are those the copies will be marked with, so the cross-report rules
+    see one copy per agency-year.
 
     The computation reads a snapshot without holding the write lock; the result is written only if no
     report changed meanwhile (a generation counter), else it is done again. The last attempt holds the
@@ -568,12 +570,13 @@ def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str |
             with db.begin() as conn:
                 _lock_derived(conn)
                 loaded = load_reports(conn)
-                rows = compute_cross(loaded)
+                rows = compute_cross(loaded, copies.chosen_ids(conn))
                 return _write_derived(conn, rows)
         with db.read() as conn:
             generation = _generation(conn)
             loaded = load_reports(conn)
-        rows = compute_cross(loaded)
+            canonical = copies.chosen_ids(conn)
+        rows = compute_cross(loaded, canonical)
         with db.begin() as conn:
             _lock_derived(conn)
             if _generation(conn) == generation:

@@ -998,13 +998,18 @@ def run_cross_checks(db: storage.Database) -> int:
     return storage.refresh_derived(db, cross_rows)
 
 
-def cross_rows(loaded: list[tuple[int, str | None, Report]]) -> list[dict[str, Any]]:
-    """The cross-report findings of these stored reports, as rows for the cross_findings table."""
+def cross_rows(loaded: list[tuple[int, str | None, Report]], canonical: set[int] | None = None) -> list[dict[str, Any]]:
+    """The cross-report findings of these stored reports, as rows for the cross_findings table; the
+    rules across years and agencies see the canonical copy of each agency-year (store/copies.py)."""
     from extractor.checks.cross import cross_report
 
     ids = {rep.sha256: rid for rid, _, rep in loaded}
     keys = {rep.sha256: key for _, key, rep in loaded}
-    findings = cross_report([rep for _, _, rep in loaded], agency_key=lambda r: keys.get(r.sha256))
+
+    def pick(group: list[Report]) -> Report:
+        return next((r for r in group if canonical and ids[r.sha256] in canonical), min(group, key=lambda r: ids[r.sha256]))
+
+    findings = cross_report([rep for _, _, rep in loaded], agency_key=lambda r: keys.get(r.sha256), canonical=pick)
     return [
         {
             "report_id": ids[f.sha256],

@@ -224,8 +224,10 @@ def import_workbook(db: Database, path: str, by: str | None = None) -> tuple[int
     return count, problems
 
 
-def failed_files(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def failed_files(db: Database) -> list[dict[str, Any]]:
     """Files that came in and could not be read (path, format, reason, kind), for `review --list`:
     nothing that came in vanishes from what a reviewer sees."""
-    rows = conn.execute("SELECT path, format, error, error_kind FROM reports WHERE status = 'failed' ORDER BY path")
-    return [{"path": p, "format": f, "error": e or "", "kind": k} for p, f, e, k in rows]
+    r = s.reports.c
+    with db.read() as conn:
+        rows = conn.execute(sa.select(r.path, r.format, r.error, r.error_kind).where(r.status == "failed").order_by(r.path))
+        return [{"path": p, "format": f, "error": e or "", "kind": k} for p, f, e, k in rows]
