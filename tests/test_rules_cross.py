@@ -130,3 +130,22 @@ def test_area_report_against_its_departments(tmp_path):
     assert "洪泽区卫生健康委员会" in finding.message  # seen another year, missing this one
     same = with_text(gov, [f"2023年全区共受理政府信息公开申请{new_total}件。"])
     assert of(cross_report([same, dept]), "cross_agency.aggregate") == []
+
+
+def test_the_audit_weighs_a_fee_guess_by_the_agency_s_history(tmp_path):
+    """Stored through ingest, read back by the audit: the department's ×1 fees of two years are notes."""
+    import shutil
+
+    from extractor.outputs.audit import collect
+    from extractor.store.ingest import ingest
+
+    title = "某某市某某区财政局{}年政府信息公开工作年度报告"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for y, fee in ((2022, "251000"), (2023, "240000")):
+        values = consistent_values("2021")
+        values["t2.fees.amount"] = fee
+        shutil.copy(build_2021_docx(tmp_path / f"{y}.docx", values, title=title.format(y)), folder / f"{y}.docx")
+    ingest([str(folder)], str(tmp_path / "r.db"), workers=1, progress="none")
+    fees = [f for r in collect(str(tmp_path / "r.db"), images=False).reports for f in r.findings if f.rule == "t2.fee_unit"]
+    assert len(fees) == 2 and all(f.severity == "info" and "与本机构其他年度相当" in f.message for f in fees)

@@ -641,9 +641,16 @@ def explained_by_history(reports: Iterable[Report], agency_key: KeyFn | None = N
                 if code is None or finding.severity not in ("error", "warning"):
                     continue
                 value = rep.values().get(code)
-                years = [(r.year, r.values().get(code)) for r in members if r.year != rep.year]
-                if not isinstance(value, int | float) or not in_line(value, (v for _, v in years), 2.0):
-                    continue
-                seen = "、".join(f"{y}年 {_num(v)}" for y, v in sorted(years) if isinstance(v, int | float) and v > 0)
-                out.append(HistoryNote(rep.sha256, finding.rule, tuple(finding.codes), f"与本机构其他年度相当（{seen}），不作为警告"))
+                note = history_note(value, [(r.year, r.values().get(code)) for r in members if r.year != rep.year])
+                if note:
+                    out.append(HistoryNote(rep.sha256, finding.rule, tuple(finding.codes), note))
     return out
+
+
+def history_note(value: object, other_years: list[tuple[int | None, object]]) -> str | None:
+    """'与本机构其他年度相当（2021年 25100、2023年 240000），不作为警告' when a figure is within ×2 of one of
+    the agency's figures of other years, else None."""
+    if not isinstance(value, int | float) or not in_line(value, (v for _, v in other_years), 2.0):  # type: ignore[misc]
+        return None
+    seen = "、".join(f"{y}年 {_num(v)}" for y, v in sorted(other_years, key=lambda yv: yv[0] or 0) if isinstance(v, int | float) and v > 0)
+    return f"与本机构其他年度相当（{seen}），不作为警告"

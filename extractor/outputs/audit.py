@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import text as sql
 
-from extractor.checks.cross import file_name
+from extractor.checks.cross import HISTORY_RULES, file_name, history_note
 from extractor.lexicon.labels import failure_text, file_status_label, rule_title, severity_label
 from extractor.outputs.pages import render_page, render_region
 from extractor.store import copies
@@ -191,9 +191,16 @@ def collect(
             for rid, _, report in storage.load_reports(conn, with_pages)
         } if with_pages else {}  # fmt: skip
         groups = copies.copy_groups(db)
+        history: dict[str, list[tuple[int, int | None, Any]]] = defaultdict(list)
+        for rid, key, yr, value in conn.execute(sql(
+            "SELECT r.id, r.agency_key, r.year, c.value FROM cells c JOIN reports r ON r.id = c.report_id"
+            " WHERE c.code IN (" + ", ".join(f"'{c}'" for c in HISTORY_RULES.values()) + ") AND r.status = 'ok'"
+        )):
+            history[key or ""].append((rid, yr, value))
     finally:
         stack.close()
         db.close()
+    _weigh_history(reports, history)
     _fold_copies(reports, groups)
     for rep in reports.values():
         if config is not None:
@@ -203,6 +210,20 @@ def collect(
             _attach_images(rep, boxes.get(rep.id, []), cell_boxes.get(rep.id, {}), headings.get(rep.id, {}))
     ordered = sorted(reports.values(), key=lambda r: (r.agency_key, r.year or 0, r.path))
     return Audit(ordered, datetime.now().strftime("%Y-%m-%d %H:%M"), db_path, failed)
+
+
+def _weigh_history(reports: dict[int, AuditReport], history: dict[str, list[tuple[int, int | None, Any]]]) -> None:
+    """A plausibility warning (a fee that 'looks like 元') whose figure is in line with the agency's own
+    other years is a note (checks.cross.history_note): the agency is a large collector, not careless."""
+    for rep in reports.values():
+        for f in rep.findings:
+            if f.rule not in HISTORY_RULES or f.severity not in ("error", "warning"):
+                continue
+            figures = history.get(rep.agency_key, [])
+            value = next((v for rid, _, v in figures if rid == rep.id), None)
+            note = history_note(value, [(y, v) for rid, y, v in figures if y != rep.year])
+            if note:
+                f.severity, f.message = "info", f"{f.message}；{note}"
 
 
 def _fold_copies(reports: dict[int, AuditReport], groups: dict[Any, list[Any]]) -> None:
