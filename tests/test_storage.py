@@ -76,7 +76,8 @@ def test_two_ingests_at_once_equal_a_sequential_run(sequential, db_url):
     got = dump(db_url)
     assert len(got["reports"]) == len(FOLDER_A) + len(FOLDER_B) + 1
     rules = {row[5] for row in got["cross_findings"]}
-    assert {"cross_year.carry_over", "cross_report.duplicate_year"} <= rules
+    # the DOCX and PDF of c068 have the same numbers: copies, not a duplicate_year finding (issue 9)
+    assert "cross_year.carry_over" in rules and "cross_report.duplicate_year" not in rules
     assert sum(1 for row in got["reports"] if row[-1]) == len(got["reports"]) - 1  # one of two copies is not canonical
     assert got == expected
 
