@@ -186,7 +186,9 @@ def test_ingest_of_the_hostile_folder_stores_every_good_report(hostile, tmp_path
         assert any(raw and raw.endswith(gbk) for _, _, _, raw in rows.values())  # stored losslessly
     assert not list(Path(__import__("tempfile").gettempdir()).glob(f"extractor-ingest-{os.getpid()}-*"))
     again = ingest([str(folder)], str(db), workers=2, timeout=60, progress="none")
-    assert again.ok == 0 and again.failed == 0  # every failure here is the file's own: final
+    # every failure here is the file's own: final, not parsed again — and reported as failed again
+    # (never as skipped: issue 9), each with its stored reason
+    assert again.ok == 0 and again.failures and all("此前已读取失败" in reason for _, reason in again.failures)
 
 
 def _recurse_on_marker(path: str):
