@@ -168,7 +168,9 @@ def apply_limits(limits: Limits, workdir: str | None = None) -> None:
     try:
         import resource  # POSIX only: imported here so Windows can import this module
 
-        limit = max(limits.memory_mb - NON_DATA_MB, 256) * MB
+        # a forked child starts with its parent's data segment (a large test runner or web server):
+        # the budget is what the parse may add to that, not an absolute size
+        limit = max(limits.memory_mb - NON_DATA_MB, 256) * MB + _data_segment_bytes()
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except (ImportError, ValueError, OSError, AttributeError):
         pass
@@ -218,6 +220,18 @@ def _signal_name(number: int) -> str:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
+
+
+def _data_segment_bytes() -> int:
+    """This process's data segment (VmData) in bytes; 0 where /proc is absent."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def rss_mb(pid: int) -> float:
