@@ -466,12 +466,7 @@ def _parse_in_child(job: Job, path: str, display: str) -> tuple[str, Any, float]
     deadline = w.started + job.timeout
     while True:
         wait([w.conn, w.proc.sentinel], timeout=max(0.0, min(deadline - time.monotonic(), 1.0)))
-        msg = None
-        try:
-            if w.conn.poll():
-                msg = w.conn.recv()
-        except (EOFError, OSError):
-            msg = None
+        msg = w.receive()
         if msg is not None:
             _, status, payload, rss, *rest = msg
             w.task, w.done = None, w.done + 1

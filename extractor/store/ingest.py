@@ -598,6 +598,16 @@ class _Worker:
         self.conn.send((index, path, display))
         self.task, self.started = index, time.monotonic()
 
+    def receive(self) -> tuple | None:
+        """The worker's message if one is waiting; None when there is none or the pipe broke (a dead
+        worker is then found by its exit)."""
+        try:
+            if self.conn.poll():
+                return self.conn.recv()
+        except (EOFError, OSError):
+            pass
+        return None
+
     def kill(self) -> None:
         if self.proc.is_alive():
             self.proc.kill()
@@ -951,12 +961,7 @@ def _run_pool(
             for w in busy:
                 index = w.task
                 assert index is not None
-                msg = None
-                try:
-                    if w.conn.poll():
-                        msg = w.conn.recv()
-                except (EOFError, OSError):
-                    msg = None
+                msg = w.receive()
                 if msg is not None:
                     _, status, payload, rss, retire = msg
                     w.task, w.done = None, w.done + 1
