@@ -12,7 +12,6 @@ import zipfile
 
 from docx import Document as load_docx
 from docx.oxml.ns import qn
-from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from extractor.document import Document, Grid, Paragraph, ReadError
@@ -27,29 +26,102 @@ def _cell_text(tc) -> str:
     return "\n".join(p for p in parts if p is not None).strip()
 
 
-def _table_grid(table: Table) -> tuple[Grid, list[Table]]:
+W_TR, W_TC, W_TBL, W_VAL = qn("w:tr"), qn("w:tc"), qn("w:tbl"), qn("w:val")
+W_TCPR, W_TRPR, W_GRIDSPAN, W_GRIDBEFORE, W_VMERGE = qn("w:tcPr"), qn("w:trPr"), qn("w:gridSpan"), qn("w:gridBefore"), qn("w:vMerge")
+
+
+def _int_property(parent, prop: str, child: str, default: int) -> int:
+    """An integer `w:val` of `parent/prop/child` (a cell's gridSpan, a row's gridBefore); ValueError
+    when it is not a number (the caller reads that row cell by cell)."""
+    holder = parent.find(prop)
+    element = holder.find(child) if holder is not None else None
+    value = element.get(W_VAL) if element is not None else None
+    return default if value is None else int(value)
+
+
+def _continues(tc) -> bool:
+    """The cell continues a vertical merge (`w:vMerge` without a value, or with 'continue')."""
+    holder = tc.find(W_TCPR)
+    merge = holder.find(W_VMERGE) if holder is not None else None
+    return merge is not None and merge.get(W_VAL, "continue") == "continue"
+
+
+class _Layout:
+    """The layout grid of one table read straight from its XML: each row's cells by grid column, as
+    python-docx's `row.cells` gives them (a spanned cell once per column it covers, a vertically
+    merged continuation as the cell it continues), without python-docx's XPath per cell, which made
+    reading tables the slowest part of a DOCX (tests/test_docx_layout.py holds the two equal)."""
+
+    def __init__(self, tbl):
+        self.rows = list(tbl.iterchildren(W_TR))
+        self._cells: list[list[tuple[int, object]] | None] = [None] * len(self.rows)
+        self._at: list[dict[int, object] | None] = [None] * len(self.rows)
+        self._span: dict = {}  # tc element -> the grid columns it covers
+
+    def placed(self, r: int) -> list[tuple[int, object]]:
+        """Row r's cells with the grid column each starts at."""
+        known = self._cells[r]
+        if known is None:
+            tr = self.rows[r]
+            known, offset = [], _int_property(tr, W_TRPR, W_GRIDBEFORE, 0)
+            for tc in tr.iterchildren(W_TC):
+                known.append((offset, tc))
+                self._span[tc] = span = _int_property(tc, W_TCPR, W_GRIDSPAN, 1)
+                offset += span
+            self._cells[r] = known
+        return known
+
+    def at(self, r: int, offset: int):
+        """The cell of row r that starts at grid column `offset` (the first, if several do), or None."""
+        known = self._at[r]
+        if known is None:
+            known = {}
+            for start, tc in self.placed(r):
+                known.setdefault(start, tc)
+            self._at[r] = known
+        return known.get(offset)
+
+    def root(self, r: int, offset: int, tc):
+        """The cell a vertical merge continues, through any number of continuations; ValueError for a
+        continuation with nothing above it at its column."""
+        while _continues(tc):
+            if r == 0 or (tc := self.at(r - 1, offset)) is None:
+                raise ValueError("vertical merge without a cell above")
+            r -= 1
+        return tc
+
+    def cells(self, r: int) -> list:
+        """Row r's cell elements, one per grid column they cover."""
+        out = []
+        for offset, tc in self.placed(r):
+            root = self.root(r, offset, tc)
+            out.extend([root] * self._span[root])
+        return out
+
+
+def _table_grid(tbl) -> tuple[Grid, list]:
+    """A table element's Grid, and the tables nested in its cells (elements), to read after it."""
     rows: list[list[str | None]] = []
     spans: dict[tuple[int, int], tuple[int, int]] = {}
     origin: dict = {}  # tc element -> slot of its top-left (the dict keeps the lxml proxies alive)
-    nested: list[Table] = []
-    for r, row in enumerate(table.rows):
+    nested: list = []
+    layout = _Layout(tbl)
+    for r, tr in enumerate(layout.rows):
         out: list[str | None] = []
         try:
-            cells = row.cells
-        except (IndexError, ValueError):  # malformed grids: fall back to the raw tc list
-            cells = [_Cell(tc, table) for tc in row._tr.tc_lst]  # not row.cells again: it is what failed
-        for c, cell in enumerate(cells):
-            key = cell._tc
-            if key in origin:
-                r0, c0 = origin[key]
+            cells = layout.cells(r)
+        except ValueError:  # malformed grids: the raw cell list, one slot per cell
+            cells = list(tr.iterchildren(W_TC))
+        for c, tc in enumerate(cells):
+            if tc in origin:
+                r0, c0 = origin[tc]
                 rs, cs = spans.get((r0, c0), (1, 1))
                 spans[(r0, c0)] = (max(rs, r - r0 + 1), max(cs, c - c0 + 1))
                 out.append(None)
                 continue
-            origin[key] = (r, c)
-            out.append(_cell_text(cell._tc))
-            for tbl in cell._tc.iterchildren(qn("w:tbl")):
-                nested.append(Table(tbl, cell))
+            origin[tc] = (r, c)
+            out.append(_cell_text(tc))
+            nested.extend(tc.iterchildren(W_TBL))
         rows.append(out)
     spans = {k: v for k, v in spans.items() if v != (1, 1)}
     return Grid(rows=rows, spans=spans), nested
@@ -75,7 +147,7 @@ def _read_body(parent, document, doc: Document) -> None:
                     seen.add(key)
                     _read_body(box, document, doc)
         elif child.tag == qn("w:tbl"):
-            pending = [Table(child, document)]
+            pending = [child]
             while pending:
                 grid, nested = _table_grid(pending.pop(0))
                 doc.blocks.append(grid)

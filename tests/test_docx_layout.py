@@ -1,0 +1,133 @@
+"""The DOCX table reader against its oracle, python-docx's `row.cells`: the same Grid (texts, merged
+slots, spans, nested tables) on every fixture DOCX, on tables the tests build with python-docx's own
+merge, and on hand-written XML with the irregular grids real files have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.table import Table, _Cell
+
+from extractor.document import Grid
+from extractor.readers.docx import _cell_text, _table_grid
+from tests.builders import build_2019_docx, build_2021_docx, consistent_values
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference_grid(table: Table) -> tuple[Grid, list]:
+    """The Grid as python-docx's layout gives it (the reader's former implementation)."""
+    rows: list[list[str | None]] = []
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    origin: dict = {}
+    nested: list = []
+    for r, row in enumerate(table.rows):
+        out: list[str | None] = []
+        try:
+            cells = row.cells
+        except (IndexError, ValueError):
+            cells = [_Cell(tc, table) for tc in row._tr.tc_lst]
+        for c, cell in enumerate(cells):
+            key = cell._tc
+            if key in origin:
+                r0, c0 = origin[key]
+                rs, cs = spans.get((r0, c0), (1, 1))
+                spans[(r0, c0)] = (max(rs, r - r0 + 1), max(cs, c - c0 + 1))
+                out.append(None)
+                continue
+            origin[key] = (r, c)
+            out.append(_cell_text(cell._tc))
+            nested.extend(cell._tc.iterchildren(qn("w:tbl")))
+        rows.append(out)
+    return Grid(rows=rows, spans={k: v for k, v in spans.items() if v != (1, 1)}), nested
+
+
+def assert_same(tbl) -> None:
+    pending = [tbl]
+    while pending:
+        element = pending.pop(0)
+        ours, nested = _table_grid(element)
+        theirs, their_nested = reference_grid(Table(element, None))
+        assert (ours.rows, ours.spans) == (theirs.rows, theirs.spans)
+        assert nested == their_nested
+        pending.extend(nested)
+
+
+def fixture_docx() -> list[Path]:
+    return sorted(p for p in (ROOT / "fixtures").rglob("*.docx"))
+
+
+def test_every_fixture_docx_reads_as_python_docx_lays_it_out():
+    files = fixture_docx()
+    assert len(files) >= 70
+    tables = 0
+    for path in files:
+        for tbl in docx.Document(str(path)).element.body.iter(qn("w:tbl")):
+            assert_same(tbl)
+            tables += 1
+    assert tables > 200
+
+
+@pytest.mark.parametrize("build", [build_2019_docx, build_2021_docx])
+def test_merged_tables_built_with_python_docx(tmp_path, build):
+    template = "2019" if build is build_2019_docx else "2021"
+    path = build(tmp_path / "r.docx", consistent_values(template))
+    tbls = list(docx.Document(str(path)).element.body.iter(qn("w:tbl")))
+    assert tbls
+    for tbl in tbls:
+        assert_same(tbl)
+    grid, _ = _table_grid(tbls[-1])
+    assert grid.spans, "the built report's tables have merged cells"
+
+
+def _table(rows: str) -> object:
+    return parse_xml(f"<w:tbl {nsdecls('w')}>{rows}</w:tbl>")
+
+
+def _tc(text: str, props: str = "") -> str:
+    pr = f"<w:tcPr>{props}</w:tcPr>" if props else ""
+    return f"<w:tc>{pr}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+SPAN2 = '<w:gridSpan w:val="2"/>'
+CONTINUE = "<w:vMerge/>"
+RESTART = '<w:vMerge w:val="restart"/>'
+CONTINUE_EXPLICIT = '<w:vMerge w:val="continue"/>'
+SPAN0 = '<w:gridSpan w:val="0"/>'
+GRID_BEFORE = '<w:trPr><w:gridBefore w:val="1"/></w:trPr>'
+
+IRREGULAR = {
+    "vertical merge over three rows, spanning two columns": (
+        f"<w:tr>{_tc('a', SPAN2 + RESTART)}{_tc('b')}</w:tr>"
+        f"<w:tr>{_tc('', SPAN2 + CONTINUE)}{_tc('c')}</w:tr>"
+        f"<w:tr>{_tc('', SPAN2 + CONTINUE_EXPLICIT)}{_tc('d')}</w:tr>"
+    ),
+    "a row that starts late (gridBefore)": (
+        f"<w:tr>{_tc('a')}{_tc('b', RESTART)}</w:tr>"
+        f"<w:tr>{GRID_BEFORE}{_tc('', CONTINUE)}</w:tr>"
+    ),
+    "a continuation with nothing above it": f"<w:tr>{_tc('x', CONTINUE)}{_tc('y')}</w:tr><w:tr>{_tc('z')}{_tc('w')}</w:tr>",
+    "a continuation whose column has no cell above": (
+        f"<w:tr>{_tc('a', SPAN2)}</w:tr><w:tr>{_tc('b')}{_tc('', CONTINUE)}</w:tr>"
+    ),
+    "a cell spanning no columns": f"<w:tr>{_tc('a', SPAN0)}{_tc('b')}</w:tr><w:tr>{_tc('c')}</w:tr>",
+    "rows of different widths": f"<w:tr>{_tc('a')}{_tc('b')}{_tc('c')}</w:tr><w:tr>{_tc('d', SPAN2)}</w:tr>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(IRREGULAR))
+def test_irregular_grids(name):
+    assert_same(_table(IRREGULAR[name]))
+
+
+def test_nested_table_is_read_after_its_table():
+    inner = f"<w:tbl>{'<w:tr>' + _tc('inner') + '</w:tr>'}</w:tbl>"
+    tbl = _table(f"<w:tr><w:tc><w:p><w:r><w:t>outer</w:t></w:r></w:p>{inner}</w:tc></w:tr>")
+    grid, nested = _table_grid(tbl)
+    assert grid.rows == [["outer"]]
+    assert [_table_grid(t)[0].rows for t in nested] == [[["inner"]]]
+    assert_same(tbl)
