@@ -12,8 +12,9 @@ utilities work on (chars, lines, rects, curves) from pdfium, the way pdfminer bu
 - paths, also inside Form XObjects, are split into subpaths and classified as line / rect / curve by
   pdfminer's rules, with each object's matrix applied.
 
-The result is a `pdfplumber.page.Page` whose objects are these, so `find_tables`, `outside_bbox` and
-`extract_text_lines` run pdfplumber's own pure-Python code on them. What this engine does not
+The result is a `PdfiumPage` holding these, whose `find_tables`, `outside_bbox` and
+`extract_text_lines` run pdfplumber's algorithms as `pdf_layout` writes them again (pdfplumber itself
+is not imported). What this engine does not
 reproduce (ActualText spans, chars without a Unicode mapping, ligatures split into pieces, text
 objects pdfium dropped as duplicates, vertical fonts, rotated pages, shifted MediaBoxes, fonts whose
 descriptor cannot be read) raises `Unsupported`, and the caller reads that page with pdfplumber.
@@ -23,7 +24,6 @@ pdfium is not thread-safe: use one document per process (ingest workers are proc
 
 from __future__ import annotations
 
-import bisect
 import ctypes
 import functools
 import os
@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import regex
 
 from extractor.document import ReadError
+from extractor.readers import pdf_layout
 
 _OBJ = regex.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)endobj", regex.DOTALL)
 _FONT_NAME = regex.compile(rb"/FontName\s*/([^\s/<>\[\]()]+)")
@@ -368,112 +369,48 @@ def page_graphics(page, doctop: float, page_number: int) -> dict[str, list[dict]
     return out
 
 
-def _cells(intersections: dict, bbox_of) -> list[tuple]:
-    """pdfplumber's `intersections_to_cells` with the same result, without its quadratic work: for
-    each intersection (in sorted order) the smallest cell whose four corners it and the points
-    directly below and right of it make, joined by common edges."""
-    vertical = {p: {bbox_of(e) for e in edges["v"]} for p, edges in intersections.items()}
-    horizontal = {p: {bbox_of(e) for e in edges["h"]} for p, edges in intersections.items()}
+class PdfiumPage:
+    """A page whose objects come from pdfium, with the part of pdfplumber's Page interface the PDF
+    reader uses (`find_tables`, `outside_bbox`, `extract_text_lines`), run by `pdf_layout`."""
 
-    def connects(p1, p2) -> bool:
-        if p1[0] == p2[0] and not vertical[p1].isdisjoint(vertical[p2]):
-            return True
-        return p1[1] == p2[1] and not horizontal[p1].isdisjoint(horizontal[p2])
+    def __init__(self, objects: dict[str, list[dict]], width: float, height: float, page_number: int, initial_doctop: float):
+        self.objects = objects
+        self.width, self.height = width, height
+        self.bbox = (0, 0, width, height)
+        self.page_number = page_number
+        self.initial_doctop = initial_doctop
 
-    points = sorted(intersections)
-    same_x: dict[float, list] = {}
-    same_y: dict[float, list] = {}
-    for point in points:  # in sorted order, so each list is too
-        same_x.setdefault(point[0], []).append(point)
-        same_y.setdefault(point[1], []).append(point)
-    position = {point: (same_x[point[0]].index(point), same_y[point[1]].index(point)) for point in points}
-    cells = []
-    for point in points[:-1]:
-        ix, iy = position[point]
-        below = same_x[point[0]][ix + 1 :]
-        right = same_y[point[1]][iy + 1 :]
-        cell = None
-        for below_pt in below:
-            if not connects(point, below_pt):
-                continue
-            for right_pt in right:
-                if not connects(point, right_pt):
-                    continue
-                corner = (right_pt[0], below_pt[1])
-                if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
-                    cell = (point[0], point[1], corner[0], corner[1])
-                    break
-            if cell:
-                break
-        if cell:
-            cells.append(cell)
-    return cells
+    @property
+    def chars(self) -> list[dict]:
+        return self.objects.get("char", [])
 
+    @property
+    def edges(self) -> list[dict]:
+        return pdf_layout.edges(self.objects.get("line", []), self.objects.get("rect", []), self.objects.get("curve", []))
 
-@functools.lru_cache(maxsize=1)
-def _page_class():
-    from pdfplumber import utils
-    from pdfplumber.page import Page
-    from pdfplumber.table import Table, TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+    def find_tables(self, table_settings: dict) -> list[pdf_layout.Table]:
+        if {table_settings.get("vertical_strategy", "lines"), table_settings.get("horizontal_strategy", "lines")} != {"lines"}:
+            raise ValueError("the pdfium engine finds tables by ruling lines only")
+        return pdf_layout.find_tables(self.chars, self.edges, table_settings)
 
-    class RowIndexedTable(Table):
-        """pdfplumber's Table with the same `extract()` result, found faster: each row takes its
-        chars from a sorted index instead of testing every char of the page against every row."""
+    def outside_bbox(self, bbox) -> PdfiumPage:
+        """The page without the objects that touch `bbox`; ValueError for a box of no area or not
+        on the page (as pdfplumber's strict crop)."""
+        x0, top, x1, bottom = bbox
+        if x1 < x0 or bottom < top:
+            raise ValueError(f"bounding box {bbox} has a negative width or height")
+        if (x1 - x0) * (bottom - top) == 0:
+            raise ValueError(f"bounding box {bbox} has an area of zero")
+        px0, ptop, px1, pbottom = self.bbox
+        if x0 < px0 or top < ptop or x1 > px1 or bottom > pbottom:
+            raise ValueError(f"bounding box {bbox} is not fully within the page")
+        kept = {kind: pdf_layout.outside(objs, bbox) for kind, objs in self.objects.items()}
+        return PdfiumPage(kept, self.width, self.height, self.page_number, self.initial_doctop)
 
-        def extract(self, **kwargs):
-            if kwargs:
-                return super().extract(**kwargs)
-            chars = self.page.chars
-            mids = sorted(((ch["top"] + ch["bottom"]) / 2, i) for i, ch in enumerate(chars))
-            keys = [v for v, _ in mids]
-            table = []
-            for row in self.rows:
-                x0, top, x1, bottom = row.bbox
-                picked = sorted(i for _, i in mids[bisect.bisect_left(keys, top) : bisect.bisect_left(keys, bottom)])
-                row_chars = [chars[i] for i in picked if x0 <= (chars[i]["x0"] + chars[i]["x1"]) / 2 < x1]
-                cells = []
-                for cell in row.cells:
-                    if cell is None:
-                        cells.append(None)
-                        continue
-                    cx0, ctop, cx1, cbottom = cell
-                    inside = [
-                        ch for ch in row_chars
-                        if cx0 <= (ch["x0"] + ch["x1"]) / 2 < cx1 and ctop <= (ch["top"] + ch["bottom"]) / 2 < cbottom
-                    ]
-                    cells.append(utils.extract_text(inside) if inside else "")
-                table.append(cells)
-            return table
-
-    class PdfiumPage(Page):
-        """A pdfplumber Page whose objects come from pdfium instead of pdfminer."""
-
-        def __init__(self, objects: dict, width: float, height: float, page_number: int, initial_doctop: float):
-            self.pdf = None
-            self.root_page = self
-            self.page_obj = None
-            self.page_number = page_number
-            self.initial_doctop = initial_doctop
-            self.rotation = 0
-            self.mediabox = self.cropbox = self.bbox = (0, 0, width, height)
-            self._objects = objects
-            self.get_textmap = functools.lru_cache()(self._get_textmap)
-
-        def find_tables(self, table_settings=None):
-            return IndexedTableFinder(self, TableSettings.resolve(table_settings)).tables
-
-    class IndexedTableFinder(TableFinder):
-        """pdfplumber's TableFinder with its cells found from per-point indexes (same cells)."""
-
-        def __init__(self, page, settings):
-            self.page = page
-            self.settings = settings
-            self.edges = self.get_edges()
-            self.intersections = edges_to_intersections(self.edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
-            self.cells = _cells(self.intersections, utils.obj_to_bbox)
-            self.tables = [RowIndexedTable(page, group) for group in cells_to_tables(self.cells)]
-
-    return PdfiumPage
+    def extract_text_lines(self, layout: bool = False, strip: bool = True, return_chars: bool = True) -> list[dict]:
+        if layout or not strip or not return_chars:
+            raise ValueError("the pdfium engine gives stripped text lines with their chars only")
+        return pdf_layout.text_lines(self.chars)
 
 
 def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float):
@@ -485,7 +422,7 @@ def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float)
     if left != 0 or bottom != 0:
         raise Unsupported("MediaBox not at the origin")
     objects = {"char": page_chars(page, textpage, fonts, doctop, page_number), **page_graphics(page, doctop, page_number)}
-    return _page_class()(objects, right - left, top - bottom, page_number, doctop)
+    return PdfiumPage(objects, right - left, top - bottom, page_number, doctop)
 
 
 KEEP_PAGES = 80  # pages whose pdfium handles the cheap pass keeps open for the table pass
