@@ -86,6 +86,7 @@ class LabelSet:
         self._longest = {key: max(len(v) for v in vs) for key, vs in self.entries.items()}
         # variants of four characters or more without their numbering, for fuzzy matching
         self._fuzzy = {key: [strip_numbering(v) for v in vs if len(v) >= 4] for key, vs in self.entries.items()}
+        self._longest_first = sorted(((v, k) for k, vs in self.entries.items() for v in vs if v), key=lambda p: -len(p[0]))
 
     def match(self, label: str, fuzzy: bool = True) -> Match | None:
         text = norm(label)
@@ -122,14 +123,14 @@ class LabelSet:
         flat = norm(text)
         taken: list[tuple[int, int]] = []
         found: list[tuple[int, str]] = []
-        pairs = sorted(((v, k) for k, vs in self.entries.items() for v in vs), key=lambda p: -len(p[0]))
-        for variant, key in pairs:
-            for m in regex.finditer(regex.escape(variant), flat):
-                span = (m.start(), m.end())
-                if any(not (span[1] <= a or span[0] >= b) for a, b in taken):
-                    continue
-                taken.append(span)
-                found.append((m.start(), key))
+        for variant, key in self._longest_first:
+            start = flat.find(variant)
+            while start >= 0:
+                end = start + len(variant)
+                if all(end <= a or start >= b for a, b in taken):
+                    taken.append((start, end))
+                    found.append((start, key))
+                start = flat.find(variant, end)
         found.sort()
         return found
 

@@ -153,8 +153,7 @@ def heading_candidates(row: Row) -> list[tuple[str, float, str, bool]]:
         for code, variants in sections().items():
             numeral = SECTION_NUMERALS[code]
             for variant in variants:
-                m = regex.search(rf"{numeral}[、.]{regex.escape(variant)}", text)
-                if m:
+                if f"{numeral}、{variant}" in text or f"{numeral}.{variant}" in text:
                     out.append((code, 0.85, f"{numeral}、{variant}", True))
                     break
     return out
