@@ -1,9 +1,11 @@
-"""The DOCX table reader against its oracle, python-docx's `row.cells`: the same Grid (texts, merged
+"""The DOCX reader: its tables against their oracle, python-docx's `row.cells`: the same Grid (texts, merged
 slots, spans, nested tables) on every fixture DOCX, on tables the tests build with python-docx's own
-merge, and on hand-written XML with the irregular grids real files have."""
+merge, and on hand-written XML with the irregular grids real files have; the package's main part and title."""
 
 from __future__ import annotations
 
+import dataclasses
+import zipfile
 from pathlib import Path
 
 import docx
@@ -12,8 +14,8 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.table import Table, _Cell
 
-from extractor.document import Grid
-from extractor.readers.docx import _cell_text, _table_grid
+from extractor.document import Grid, ReadError
+from extractor.readers.docx import _cell_text, _table_grid, read_docx
 from tests.builders import build_2019_docx, build_2021_docx, consistent_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,3 +133,47 @@ def test_nested_table_is_read_after_its_table():
     assert grid.rows == [["outer"]]
     assert [_table_grid(t)[0].rows for t in nested] == [[["inner"]]]
     assert_same(tbl)
+
+
+# ---------------------------------------------------------------- the package: main part and title
+
+
+def _rezip(source: Path, target: Path, rename: dict[str, str], edit: dict[str, tuple[bytes, bytes]]) -> Path:
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in edit:
+                old, new = edit[info.filename]
+                data = data.replace(old, new)
+            zout.writestr(rename.get(info.filename, info.filename), data)
+    return target
+
+
+GOOD = ROOT / "fixtures" / "corpus" / "c002_2021_plain.docx"
+
+
+def test_title_comes_from_the_core_properties(tmp_path):
+    document = docx.Document(str(GOOD))
+    document.core_properties.title = "某某区人民政府2022年政府信息公开工作年度报告"
+    document.save(str(tmp_path / "t.docx"))
+    doc = read_docx("t.docx", (tmp_path / "t.docx").read_bytes())
+    assert doc.title == "某某区人民政府2022年政府信息公开工作年度报告"
+    assert read_docx("g.docx", GOOD.read_bytes()).title == ""
+
+
+def test_main_part_is_found_by_its_relationship(tmp_path):
+    """Producers may name the main part otherwise; the package's relationships say which it is."""
+    moved = _rezip(
+        GOOD, tmp_path / "moved.docx", {"word/document.xml": "word/main.xml"},
+        {"_rels/.rels": (b"word/document.xml", b"/word/main.xml"), "[Content_Types].xml": (b"/word/document.xml", b"/word/main.xml")},
+    )  # fmt: skip
+    ours, original = read_docx("moved.docx", moved.read_bytes()), read_docx("good.docx", GOOD.read_bytes())
+    assert [dataclasses.asdict(b) for b in ours.blocks] == [dataclasses.asdict(b) for b in original.blocks]
+    assert len(ours.blocks) > 10
+
+
+def test_a_package_without_a_word_body_is_corrupt(tmp_path):
+    sheet = _rezip(GOOD, tmp_path / "sheet.docx", {}, {"word/document.xml": (b"w:body>", b"w:notbody>")})
+    with pytest.raises(ReadError) as caught:
+        read_docx("sheet.docx", sheet.read_bytes())
+    assert caught.value.kind == "corrupt" and "not a Word document" in str(caught.value)

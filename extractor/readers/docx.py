@@ -3,16 +3,21 @@
 Merged cells are resolved from the XML: a horizontally merged cell (gridSpan) and the continuation
 of a vertically merged one (vMerge) leave `None` in the slots they cover. Nested tables become
 Grids of their own, after the table that holds them.
+
+Only the main document part and the core properties (for the title) are read: python-docx's
+`Document()` parses every part of the package (styles, numbering, theme, fonts), which was half the
+time of reading a report. The XML is parsed by python-docx's own parser (its element classes give a
+paragraph's text; entities are not resolved).
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
 
-from docx import Document as load_docx
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph as DocxParagraph
 
 from extractor.document import Document, Grid, Paragraph, ReadError
 
@@ -130,13 +135,13 @@ def _table_grid(tbl) -> tuple[Grid, list]:
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag"), qn("w:ins")}
 
 
-def _read_body(parent, document, doc: Document) -> None:
+def _read_body(parent, doc: Document) -> None:
     """Paragraphs and tables in document order, looking inside content controls and the text boxes
     some agencies put their tables in."""
     for child in parent.iterchildren():
         if child.tag == qn("w:p"):
             boxes = list(child.iter(qn("w:txbxContent")))
-            text = DocxParagraph(child, document).text.strip()
+            text = child.text.strip()
             if text:
                 doc.blocks.append(Paragraph(text=text))
             seen: set[int] = set()
@@ -145,7 +150,7 @@ def _read_body(parent, document, doc: Document) -> None:
                 key = hash("".join(box.itertext()))
                 if key not in seen:
                     seen.add(key)
-                    _read_body(box, document, doc)
+                    _read_body(box, doc)
         elif child.tag == qn("w:tbl"):
             pending = [child]
             while pending:
@@ -153,18 +158,47 @@ def _read_body(parent, document, doc: Document) -> None:
                 doc.blocks.append(grid)
                 pending.extend(nested)
         elif child.tag in _CONTAINERS:
-            _read_body(child, document, doc)
+            _read_body(child, doc)
+
+
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+
+
+def _related_part(package: zipfile.ZipFile, relationship: str, default: str | None) -> str | None:
+    """The package part the root relationships point to with a type ending in `relationship`."""
+    try:
+        rels = parse_xml(package.read("_rels/.rels"))
+    except KeyError:
+        return default
+    for rel in rels.iter(_RELATIONSHIP):
+        if (rel.get("Type") or "").endswith("/" + relationship) and rel.get("TargetMode") != "External":
+            return posixpath.normpath(rel.get("Target", "").lstrip("/"))
+    return default
+
+
+def _title(package: zipfile.ZipFile) -> str:
+    name = _related_part(package, "core-properties", None)
+    if not name or name not in package.namelist():
+        return ""
+    element = parse_xml(package.read(name)).find(_DC_TITLE)
+    return (element.text or "").strip() if element is not None else ""
 
 
 def read_docx(path: str, data: bytes) -> Document:
     try:
-        document = load_docx(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            main = _related_part(package, "officeDocument", "word/document.xml")
+            body = parse_xml(package.read(main or "")).find(qn("w:body"))
+            title = _title(package)
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ReadError(f"corrupt DOCX file ({exc.__class__.__name__})", "corrupt") from None
-    except Exception as exc:  # python-docx raises many lxml/opc errors for broken packages
+    except Exception as exc:  # lxml and zlib errors of broken packages
         raise ReadError(f"unreadable DOCX file ({exc.__class__.__name__}: {exc})", "corrupt") from None
-    doc = Document(path=path, format="docx", pages=None, title=(document.core_properties.title or "").strip())
-    _read_body(document.element.body, document, doc)
+    if body is None:
+        raise ReadError("corrupt DOCX file (no document body: not a Word document)", "corrupt")
+    doc = Document(path=path, format="docx", pages=None, title=title)
+    _read_body(body, doc)
     if not doc.blocks:
         raise ReadError("the DOCX file has no text", "empty")
     return doc
