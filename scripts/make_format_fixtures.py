@@ -9,8 +9,11 @@ them like any other document.
   fixtures/doc/    .doc and .rtf saved by LibreOffice from corpus DOCX files   (needs soffice)
   fixtures/scans/  image-only PDFs: corpus PDFs rendered at 150/200 dpi, rotated 0.5-1°, with noise and
                    JPEG compression, no text layer; one multi-page bilevel TIFF; one PNG page (no truth)
+  fixtures/searchable/  'searchable' scans: such a scan image on each page with the corpus PDF's text
+                   drawn invisibly (render mode 3) where it was printed, as scanners' OCR layers are,
+                   and no vector ruling lines (they are only in the image)
 
-Usage: python scripts/make_format_fixtures.py [--doc] [--scans]   (both when neither is given)
+Usage: python scripts/make_format_fixtures.py [--doc] [--scans] [--html] [--searchable]   (all when none is given)
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ SCAN_SOURCES = [
     ("c020_2021_zeros", 200, -0.7),
 ]
 TIFF_SOURCE = ("c003_2021r1_plain", 200, 0.5)
+# (corpus PDF, dpi, rotation): both templates, one with a table split over pages
+SEARCHABLE_SOURCES = [("c004_2019_split_header", 150, 0.4), ("c021_2021r1_zeros", 150, -0.6)]
 PNG_SOURCE = ("c002_2021_plain", 3, 150, -0.6)  # document, page, dpi, rotation
 
 
@@ -163,19 +168,137 @@ def make_scans() -> None:
     print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size // 1024} KB)")
 
 
+def _layer_chars(page) -> list[tuple[str, float, float, float, float]]:
+    """(text, origin x, origin y, font size, advance) of each char a PDF page prints (pdfium's
+    invented spaces and line breaks left out)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    textpage = page.get_textpage()
+    x, y, width = ctypes.c_double(), ctypes.c_double(), ctypes.c_float()
+    out = []
+    for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
+        code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+        if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) or code in (0x20, 0x0A, 0x0D, 0xFFFE):
+            continue
+        obj = pdfium_c.FPDFText_GetTextObject(textpage.raw, i)
+        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+        pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, x, y)
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        advance = width.value if pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width) else size
+        out.append((chr(code), x.value, y.value, size, advance))
+    textpage.close()
+    return out
+
+
+FIRST_LAYER_CID = 1000  # Adobe-GB1 CIDs from here on are Han glyphs every Chinese font has
+
+
+def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes:
+    """A PDF of scan images with an invisible OCR text layer, as OCR software writes one: per page a
+    JPEG and, over it, each char in render mode 3 in a font that is not embedded (a Type0 font whose
+    CIDs map to Unicode through its ToUnicode CMap, each CID as wide as the char it stands for; its
+    Adobe-GB1 ordering has viewers substitute a Chinese font, so no char lacks a glyph)."""
+    widths: dict[str, list[int]] = {}
+    for *_, chars in pages:
+        for text, _, _, size, advance in chars:
+            widths.setdefault(text, []).append(round(advance / size * 1000) if size else 1000)
+    # one CID per char, as wide as the char mostly is (OCR fonts map each Unicode char once)
+    cids = {(text, max(set(ws), key=ws.count)): FIRST_LAYER_CID + i for i, (text, ws) in enumerate(widths.items())}
+    cid_of = {text: cid for (text, _), cid in cids.items()}
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Layer def"
+    cmap += b" 1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+    entries = sorted((cid, text) for (text, _), cid in cids.items())
+    for start in range(0, len(entries), 100):
+        chunk = entries[start : start + 100]
+        cmap += b"%d beginbfchar\n" % len(chunk)
+        cmap += b"".join(b"<%04X> <%s>\n" % (cid, text.encode("utf-16-be").hex().upper().encode()) for cid, text in chunk)
+        cmap += b"endbfchar\n"
+    cmap += b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    to_unicode = add(b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream")
+    widths = b" ".join(b"%d [%d]" % (cid, width) for (_, width), cid in sorted(cids.items(), key=lambda kv: kv[1]))
+    descriptor = add(b"<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 /FontBBox [0 -120 1000 880]"
+                     b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>")  # fmt: skip
+    cid_font = add(b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont /CIDToGIDMap /Identity"
+                   b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >>"
+                   b" /FontDescriptor %d 0 R /DW 1000 /W [%s] >>" % (descriptor, widths))  # fmt: skip
+    font = add(b"<< /Type /Font /Subtype /Type0 /BaseFont /GlyphLessFont /Encoding /Identity-H"
+               b" /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (cid_font, to_unicode))  # fmt: skip
+    page_ids = []
+    pages_id = len(objects) + 1 + 3 * len(pages)  # the Pages object comes after every page's three
+    for width, height, jpeg, px_w, px_h, chars in pages:
+        image = add(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
+                    b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n" % (px_w, px_h, len(jpeg)) + jpeg + b"\nendstream")  # fmt: skip
+        text = b"".join(
+            b"%.3f 0 0 %.3f %.3f %.3f Tm <%04X> Tj\n" % (size, size, cx, cy, cid_of[t]) for t, cx, cy, size, _ in chars
+        )
+        content = b"q %.3f 0 0 %.3f 0 0 cm /Im0 Do Q\nBT 3 Tr /F1 1 Tf\n" % (width, height) + text + b"ET"
+        stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        page_ids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.3f %.3f] /Contents %d 0 R"
+                            b" /Resources << /XObject << /Im0 %d 0 R >> /Font << /F1 %d 0 R >> >> >>" % (pages_id, width, height, stream, image, font)))  # fmt: skip
+    assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % i for i in page_ids), len(page_ids))) == pages_id
+    catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref)
+    return bytes(out)
+
+
+def make_searchable() -> None:
+    """Scans with an OCR text layer: the scan images of corpus PDFs (`scan_pages`) with each printed
+    char of the PDF written invisibly where it was printed (the layer OCR software adds), and no
+    vector ruling lines: the tables' rules are only in the images."""
+    import pypdfium2 as pdfium
+
+    out = ROOT / "fixtures" / "searchable"
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(SEED + 1)
+    for name, dpi, angle in SEARCHABLE_SOURCES:
+        images = scan_pages(CORPUS / f"{name}.pdf", dpi, angle, rng)
+        pdf = pdfium.PdfDocument(str(CORPUS / f"{name}.pdf"))
+        pages = []
+        for index, image in enumerate(images):
+            page = pdf[index]
+            width, height = page.get_size()
+            jpeg = io.BytesIO()
+            image.save(jpeg, "JPEG", quality=30)
+            pages.append((width, height, jpeg.getvalue(), image.width, image.height, _layer_chars(page)))
+            page.close()
+        pdf.close()
+        target = out / f"{name}_searchable{dpi}.pdf"
+        target.write_bytes(_layer_pdf(pages))
+        write_truth(CORPUS / f"{name}.pdf.truth.json", target, file=target.name, format="pdf", variant=f"searchable{dpi}", dpi=dpi, rotation=angle)
+        print(f"wrote {target.relative_to(ROOT)} ({target.stat().st_size // 1024} KB)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--doc", action="store_true", help="the .doc/.rtf fixtures (needs LibreOffice)")
     ap.add_argument("--scans", action="store_true", help="the scanned-PDF/image fixtures")
     ap.add_argument("--html", action="store_true", help="the web-page fixtures (needs LibreOffice)")
+    ap.add_argument("--searchable", action="store_true", help="the scans with an OCR text layer")
     args = ap.parse_args(argv)
-    both = not (args.doc or args.scans or args.html)
+    both = not (args.doc or args.scans or args.html or args.searchable)
     if args.doc or both:
         make_doc()
     if args.html or both:
         make_html()
     if args.scans or both:
         make_scans()
+    if args.searchable or both:
+        make_searchable()
     return 0
 
 

@@ -17,12 +17,13 @@ TOLERANCE = 0.02  # points: pdfium keeps coordinates as 32-bit floats, pdfminer 
 
 
 def text_layer_pdfs() -> list[Path]:
-    """Every fixture PDF that has a text layer (the scans in fixtures/scans are images only)."""
+    """Every fixture PDF that has a text layer (the scans in fixtures/scans are images only; those in
+    fixtures/searchable have an OCR layer, read into the ruled tables found in their images)."""
     out = sorted((ROOT / "fixtures" / "real").glob("*.pdf")) + sorted((ROOT / "fixtures" / "corpus").glob("*.pdf"))
     for scan in sorted((ROOT / "fixtures" / "scans").glob("*.pdf")):
         if b"/Font" in scan.read_bytes():
             out.append(scan)
-    return out
+    return out + sorted((ROOT / "fixtures" / "searchable").glob("*.pdf"))  # scans with an OCR text layer
 
 
 def difference(a, b, path: str = "") -> str | None:

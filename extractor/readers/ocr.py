@@ -672,3 +672,32 @@ def _paragraphs(boxes: list[TextBox], page_no: int, to_points: Callable[[tuple[f
         bbox = (min(b.x0 for b in line), top, max(b.x1 for b in line), max(b.y1 for b in line))
         out.append((top, Paragraph(text=text, page=page_no, bbox=to_points(bbox))))
     return out
+
+
+def scan_rules(image: Any, dpi: float, page_height: float) -> list[dict]:
+    """The ruled tables of a scanned page as rect objects in page points (pdfplumber's dicts, top-left
+    origin), one per cell found in the image: for a scan with an OCR text layer, whose text is then
+    read into these cells as a text PDF's is. A skewed scan's cells are found upright and put back
+    by their centres at their upright size, so the rows and columns stay aligned."""
+    import cv2
+    import numpy as np
+
+    gray, matrix = deskew(to_gray(image))
+    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    tables, _ = find_tables(binary, dpi)
+    inverse = cv2.invertAffineTransform(matrix) if matrix is not None else None
+    scale = 72.0 / dpi
+    rects = []
+    for table in tables:
+        for cell in table.cells:
+            cx, cy = (cell.x0 + cell.x1) / 2, (cell.y0 + cell.y1) / 2
+            if inverse is not None:
+                cx, cy = (float(v) for v in inverse @ np.array([cx, cy, 1.0]))
+            half_w, half_h = (cell.x1 - cell.x0) / 2, (cell.y1 - cell.y0) / 2
+            x0, x1 = round((cx - half_w) * scale, 2), round((cx + half_w) * scale, 2)
+            top, bottom = round((cy - half_h) * scale, 2), round((cy + half_h) * scale, 2)
+            rects.append(
+                {"object_type": "rect", "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+                 "width": x1 - x0, "height": bottom - top, "y0": page_height - bottom, "y1": page_height - top}
+            )  # fmt: skip
+    return rects

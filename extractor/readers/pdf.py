@@ -108,9 +108,11 @@ def _has_number_rows(text: str) -> bool:
     return any(sum(1 for tok in line.split() if is_value_like(tok)) >= 3 for line in text.splitlines()[:15])
 
 
-def _page_blocks(page, page_no: int) -> list[tuple[float, object]]:
-    """Blocks of one page with their top coordinate, for ordering."""
-    found = page.find_tables(TABLE_SETTINGS)
+def _page_blocks(page, page_no: int, rules: list[dict] | None = None) -> list[tuple[float, object]]:
+    """Blocks of one page with their top coordinate, for ordering. `rules`: ruling lines not drawn
+    as vector paths (a scan's, found in its image), as rect objects added to the page's own."""
+    settings = {**TABLE_SETTINGS, "explicit_vertical_lines": rules, "explicit_horizontal_lines": rules} if rules else TABLE_SETTINGS
+    found = page.find_tables(settings)
     items: list[tuple[float, object]] = []
     bboxes = []
     for table in found:
@@ -238,21 +240,65 @@ def _read(path: str, pages: PageSource, ocr: str, progress) -> Document:
 
 def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str]) -> list:
     """Blocks of a page that may hold tables: from pdfium's objects, else from pdfplumber's (a page
-    the pdfium path fails on); a page neither can read keeps its plain text lines."""
+    the pdfium path fails on); a page neither can read keeps its plain text lines. A scan with an
+    OCR text layer has its ruling lines in the image only: they are found there (`scan_rules`) and
+    the layer's text is read into the cells they make."""
     page_no = index + 1
+    rules = _layer_scan_rules(pages.pdf, index, notes)
     try:
-        return [b for _, b in _page_blocks(pages.page(index), page_no)]
+        return [b for _, b in _page_blocks(pages.page(index), page_no, rules)]
     except ReadError:
         raise
     except Exception as first:  # noqa: BLE001 - pdfminer and pdfium raise a zoo of types for damaged pages
         if index not in pages.fallbacks:
             pages.fallbacks[index] = f"pdfium path failed ({first.__class__.__name__})"
             try:
-                return [b for _, b in _page_blocks(pages.plumber_page(index), page_no)]
+                return [b for _, b in _page_blocks(pages.plumber_page(index), page_no, rules)]
             except Exception as exc:  # noqa: BLE001
                 first = exc
         notes.append(f"第 {page_no} 页的表格未能读取（{first.__class__.__name__}）")
         return _plain_lines(text, page_no)
+
+
+SCAN_IMAGE_SHARE = 0.6  # of the page's area: a page this covered by one image is a scan
+LAYER_INVISIBLE_SHARE = 0.5  # of its text objects: text drawn invisibly over a scan is an OCR layer
+
+
+def is_layer_scan(page) -> bool:
+    """A scanned page with an OCR text layer ('searchable PDF'): one image covers most of it and most
+    of its text is invisible (render mode 3, as OCR software writes it)."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    covered = 0.0
+    texts = invisible = 0
+    for obj in page.get_objects(max_depth=2):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            left, bottom, right, top = obj.get_bounds()
+            covered = max(covered, max(right - left, 0) * max(top - bottom, 0))
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            texts += 1
+            invisible += pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+    return texts > 0 and covered >= SCAN_IMAGE_SHARE * width * height and invisible >= LAYER_INVISIBLE_SHARE * texts
+
+
+def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
+    """The ruling lines of a scanned page with a text layer, found in its image; None for any other
+    page (or without the OCR extra, which finds them: the page is then read by its text positions)."""
+    page = pdf[index]
+    try:
+        if not is_layer_scan(page):
+            return None
+        from extractor.readers.ocr import INSTALL_HINT, ocr_available, scan_rules
+
+        if not ocr_available():
+            notes.append(f"第 {index + 1} 页为带文字层的扫描页，其表格线只在图像中，需要 OCR 组件识别（{INSTALL_HINT}），已按文字位置读取")
+            return None
+        dpi = _scan_dpi(page)
+        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        return scan_rules(image, dpi, page.get_height()) or None
+    finally:
+        page.close()
 
 
 def _ocr_pages(path: str, pdf, indexes: list[int], progress) -> dict[int, list]:

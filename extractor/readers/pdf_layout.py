@@ -189,6 +189,19 @@ def edges(lines: list[Obj], rects: list[Obj], curves: list[Obj]) -> list[Obj]:
     return out
 
 
+def _object_edges(objects: list[Obj] | None) -> list[Obj]:
+    """The edges of explicit line objects (lines, rects, curves; positions alone are not supported)."""
+    if not objects:
+        return []
+    if not all(isinstance(o, dict) for o in objects):
+        raise ValueError("explicit lines must be objects")
+    out = []
+    for o in objects:
+        kind = o["object_type"]
+        out += edges([o] if kind == "line" else [], [o] if kind == "rect" else [], [o] if kind == "curve" else [])
+    return out
+
+
 def _long_enough(edge: Obj, min_length: float) -> bool:
     return edge["height" if edge["orientation"] == "v" else "width"] >= min_length
 
@@ -225,6 +238,9 @@ def table_edges(all_edges: list[Obj], settings: dict) -> list[Obj]:
     prefilter, min_length = settings.get("edge_min_length_prefilter", 1), settings.get("edge_min_length", 3)
     vertical = [e for e in all_edges if e["orientation"] == "v" and _long_enough(e, prefilter)]
     horizontal = [e for e in all_edges if e["orientation"] == "h" and _long_enough(e, prefilter)]
+    # lines not drawn on the page (a scan's, found in its image): objects whose edges join unfiltered
+    vertical += [e for e in _object_edges(settings.get("explicit_vertical_lines")) if e["orientation"] == "v"]
+    horizontal += [e for e in _object_edges(settings.get("explicit_horizontal_lines")) if e["orientation"] == "h"]
     if snap > 0:
         vertical, horizontal = _snap(vertical, "x0", "x1", snap), _snap(horizontal, "top", "bottom", snap)
 
