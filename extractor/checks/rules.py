@@ -67,6 +67,7 @@ RULES: list[Rule] = [
     Rule("structure.empty_table", "error", "结构", "统计表数值单元格全部留空：全部表格都空为 error，单个表为 warning（表四为 info：无复议、诉讼案件时常整表留空）", _reported_elsewhere, source="parser", levels=("warning", "info")),
     Rule("structure.missing_rows", "error", "结构", "表三应印出格式规定的全部行", _reported_elsewhere, source="parser"),
     Rule("structure.incomplete_row", "warning", "结构", "一行的数值少于栏数", _reported_elsewhere, source="parser"),
+    Rule("structure.extra_values", "warning", "结构", "表二一行读到的数值多于栏数（栏目标题未能完整识别）", _reported_elsewhere, source="parser"),
     Rule("structure.duplicate_row", "warning", "结构", "同一行印出两次", _reported_elsewhere, source="parser"),
     Rule("structure.unplaced_rows", "warning", "结构", "数值行没有可用的标签、无法定位", _reported_elsewhere, source="parser"),
     Rule("structure.subtotal_row", "info", "结构", "表三中格式之外的分组小计行（如「（三）不予公开」带数值）不计入", _reported_elsewhere, source="parser"),

@@ -170,28 +170,193 @@ def _header_columns(header_rows: list[SplitRow]) -> list[str]:
     return [key for _, key in t2_columns().find_all(text)]
 
 
+@dataclass
+class ColumnSpans:
+    """Where the value columns of a 表二 block lie across the page, from its header words' boxes.
+
+    A table printed without ruling lines reaches us as text lines, and a line with a blank cell has
+    fewer numbers than the block has columns: only the x-position of each number says which column
+    it is in. The header words say where the columns are, even where no row prints a number.
+    """
+
+    keys: list[str]  # column keys, left to right
+    bounds: list[tuple[float, float]]  # x range of each column
+
+    def place(self, boxes: list[BBox | None]) -> list[int] | None:
+        """The column of each value, left to right; None when a value is not wholly inside one
+        column, or two values fall in one column (then the position does not decide)."""
+        columns: list[int] = []
+        for box in boxes:
+            if box is None:
+                return None
+            inside = [k for k, (lo, hi) in enumerate(self.bounds) if lo <= box[0] and box[2] <= hi]
+            if len(inside) != 1 or (columns and inside[0] <= columns[-1]):
+                return None
+            columns.append(inside[0])
+        return columns
+
+    def left(self) -> float:
+        return self.bounds[0][0]
+
+
+Stack = list[tuple[str, BBox]]
+
+
+def _column_spans(header_rows: list[SplitRow]) -> ColumnSpans | None:
+    """The columns of a block header printed as text lines, possibly wrapped ('处理决' above and '定数量'
+    below '上一年项目数量'). The header words are stacked by horizontal overlap, from the last header
+    line upwards while the lines fit (each word on at most one stack; the block title joins the label
+    column's stack; a line of prose or one that spans two columns ends the header). Every stack must
+    name one column, except one stack left of them all: the label column."""
+    lines = [r.row for r in header_rows]
+    stacks: list[Stack] = []
+    for line in reversed(lines):
+        words = line.words or []
+        if not words or line.page != lines[-1].page or looks_like_prose(line.text):
+            break
+        trial = [list(st) for st in stacks]
+        if not _stack_words(trial, words):
+            break
+        stacks = trial
+    named = _named(stacks)
+    if not named:
+        return None
+    unnamed = [(min(b[0] for _, b in st), max(b[2] for _, b in st)) for st in stacks if not _keys_of(st)]
+    if len(unnamed) > 1 or any(x1 > named[0][0] for _, x1 in unnamed):
+        return None  # header words that name no column: the header is not understood
+    centres = [(x0 + x1) / 2 for x0, x1, _ in named]
+    if len(centres) >= 2:
+        first_cut = centres[0] - (centres[1] - centres[0]) / 2
+        last_cut = centres[-1] + (centres[-1] - centres[-2]) / 2
+    elif unnamed:
+        label = (min(x0 for x0, _ in unnamed) + max(x1 for _, x1 in unnamed)) / 2
+        first_cut = (label + centres[0]) / 2
+        last_cut = centres[0] + (centres[0] - first_cut)
+    else:
+        return None
+    cuts = [first_cut, *((a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)), last_cut]
+    return ColumnSpans([key for _, _, key in named], list(zip(cuts, cuts[1:], strict=False)))
+
+
+def _overlapping(stacks: list[Stack], box: BBox) -> list[Stack]:
+    return [st for st in stacks if any(box[0] < b[2] and b[0] < box[2] for _, b in st)]
+
+
+def _stack_words(stacks: list[Stack], words: list[tuple[str, BBox]]) -> bool:
+    """Put each word on the stack it overlaps (a new stack if none); False if one overlaps two."""
+    for word, box in words:
+        hits = _overlapping(stacks, box)
+        if len(hits) > 1:
+            return False
+        if hits:
+            hits[0].append((word, box))
+        else:
+            stacks.append([(word, box)])
+    return True
+
+
+def _keys_of(stack: Stack) -> list[str]:
+    """The column keys a stack of header words names, read top to bottom."""
+    text = "".join(w for w, _ in sorted(stack, key=lambda wb: (wb[1][1], wb[1][0])))
+    return [key for _, key in t2_columns().find_all(text)]
+
+
+def _named(stacks: list[Stack]) -> list[tuple[float, float, str]] | None:
+    """(x0, x1, column key) of the stacks that name a column, left to right; None if one names two."""
+    out = []
+    for st in stacks:
+        keys = _keys_of(st)
+        if len(keys) > 1:
+            return None
+        if keys:
+            out.append((min(b[0] for _, b in st), max(b[2] for _, b in st), keys[0]))
+    return sorted(out)
+
+
+def _spans_for(spans: ColumnSpans | None, header: list[str], label: str) -> ColumnSpans | None:
+    """The block's column spans, if they are the current header's and name columns the row has."""
+    if spans is None or spans.keys != header:
+        return None
+    match = t2_rows().match(label, fuzzy=len(norm(label)) >= 5)
+    catalogue = cell_catalogue()
+    if match is None or not all(f"t2.{match.key}.{c}" in catalogue for c in spans.keys):
+        return None
+    return spans
+
+
+def _place_by_spans(split: SplitRow, spans: ColumnSpans) -> bool:
+    """Lay a text line's values out under its block's header columns ('' where a column has none).
+    The line may be on the page after the header's (a block split by a page break keeps its
+    columns), but its label must sit in the label column, left of every value column."""
+    words = split.row.words or []
+    if not split.loose or not split.values or len(words) <= len(split.values):
+        return False
+    if any(box[2] > spans.left() for _, box in words[: -len(split.values)]):
+        return False
+    columns = spans.place(split.value_boxes)
+    if columns is None:
+        return False
+    values: list[str] = [""] * len(spans.keys)
+    boxes: list[BBox | None] = [None] * len(spans.keys)
+    for k, raw, box in zip(columns, split.values, split.value_boxes, strict=True):
+        values[k], boxes[k] = raw, box
+    split.keep(values, boxes)
+    return True
+
+
+def _blank_by_spans(rows: list[Row], i: int, split: SplitRow, spans: ColumnSpans | None) -> bool:
+    """A text line that is a row label alone, under a header whose columns are known, and with no
+    word in any column: the row's cells are all blank (a table that prints zeros as blanks). Not when
+    a neighbouring line carries values without a label (the row's numbers printed on a line of their own)."""
+    row = split.row
+    if spans is None or not split.loose or split.values or not row.words:
+        return False
+    match = t2_rows().match(split.label, fuzzy=False)
+    if match is None or match.score < 1.0 or len(norm(split.label)) > len(match.variant) + 4:
+        return False
+    if any(box[2] > spans.left() for _, box in row.words):
+        return False
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(rows):
+            near = split_row(rows[j])
+            if not near.label and near.values:
+                return False
+    split.keep([""] * len(spans.keys), [None] * len(spans.keys))
+    return True
+
+
 def interpret_t2(rows: list[Row]) -> TableResult:
     result = TableResult("t2")
     catalogue = cell_catalogue()
     vocab = vocabulary()["t2"]
     header: list[str] = []
     header_rows: list[SplitRow] = []
+    spans: ColumnSpans | None = None  # the block's columns on the page, when its header is text lines
     seen_columns: set[str] = set()
     pending: list[tuple[str, SplitRow, float, list[str]]] = []  # (row key, split row, match score, header columns)
-    for row in rows:
+    for i, row in enumerate(rows):
         split = split_row(row)
         numbers = [v for v in split.values if v.strip() and parse_value(v).ok]
         if not numbers:
             if t2_rows().match(split.label, fuzzy=False) is None or t2_columns().find_all(split.label):
                 header_rows.append(split)
                 columns = _header_columns(header_rows)
+                found = _column_spans(header_rows)
+                if found is not None and set(columns) <= set(found.keys):
+                    columns, spans = found.keys, found  # also the columns whose header words were wrapped apart
+                elif columns:
+                    spans = None
                 if columns:
                     header = columns
                     seen_columns.update(columns)
                 if not split.values:
                     continue
+            elif not split.values and not _blank_by_spans(rows, i, split, _spans_for(spans, header, split.label)):
+                continue  # a label alone, not known to be a row of blanks
         else:
             header_rows = []
+            if (fit := _spans_for(spans, header, split.label)) is not None:
+                _place_by_spans(split, fit)
         if not split.label or t2_ignored_rows().match(split.label, fuzzy=False):
             continue
         match = t2_rows().match(split.label, fuzzy=len(norm(split.label)) >= 5)
@@ -219,6 +384,18 @@ def interpret_t2(rows: list[Row]) -> TableResult:
                     rule="structure.incomplete_row",
                     severity="warning",
                     message=f"表二「{clean(split.label)}」只读到 {len(values)} 个数值，应有 {len(columns)} 个；按从左到右对应，请核对",
+                    codes=[f"t2.{key}.{c}" for c in columns],
+                    section="active",
+                    page=split.row.page,
+                )
+            )
+        elif len(values) > len(columns):
+            confidence = min(confidence, 0.5)
+            result.findings.append(
+                Finding(
+                    rule="structure.extra_values",
+                    severity="warning",
+                    message=f"表二「{clean(split.label)}」读到 {len(values)} 个数值，多于该行的 {len(columns)} 栏；按从左到右取前 {len(columns)} 个，请核对",
                     codes=[f"t2.{key}.{c}" for c in columns],
                     section="active",
                     page=split.row.page,
