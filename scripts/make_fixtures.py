@@ -204,6 +204,7 @@ class Plan:
     zero_style: str = "0"  # 0 | blank | dash | wu | slash | mixed
     title_break: str = "none"  # none | paragraph | br
     borders: bool = True
+    t2_borders: bool = True  # False: 表二 alone printed without ruling lines
     landscape: bool = False
     split: str = ""  # "" | header | noheader
     t4flat: bool = False
@@ -809,7 +810,7 @@ def write_docx(plan: Plan, path: Path, seeded_codes: set[str]) -> None:
                  "review": lambda: build_t4(plan, tpl4, seeded_codes)}.get(sec)
         if table is not None:
             tbl = table()
-            if not plan.borders:
+            if not plan.borders or (sec == "active" and not plan.t2_borders):
                 remove_borders(tbl)
             sect_pr = body.find(qn("w:sectPr"))
             sect_pr.addprevious(tbl)
@@ -843,6 +844,26 @@ VARIANTS = [
 ]
 COMBOS = [("2019", 1), ("2021", 3), ("2021", 1)]
 PAIR_VARIANTS = ["xyear_ok", "xyear_carry", "xyear_inforce"]
+# Variants added after the pairs, so that adding them left every earlier document (and its seed) as it was.
+LATE_VARIANTS = ["t2_noborders_blank"]
+
+# t2_noborders_blank: 表二 cells printed blank (zero) so that every way a blank can fall in a table
+# without ruling lines occurs: a row with one number, a row with none, a blank in the middle of a row,
+# a column blank throughout a block.
+T2_BLANKS = {
+    "2019": ["t2.rules.made", "t2.rules.published", "t2.other_services.prev_items", "t2.other_services.change",
+             "t2.other_services.decisions", "t2.licensing.change", "t2.penalty.change", "t2.coercion.change",
+             "t2.fees.change"],
+    "2021": ["t2.rules.issued", "t2.rules.repealed", "t2.normative.repealed", "t2.coercion.decisions"],
+}
+# ... and the cells that must then print a number, or the row would not show the pattern it is there for
+T2_FILLED = {
+    "2019": ["t2.rules.total_published", "t2.normative.made", "t2.normative.published", "t2.normative.total_published",
+             "t2.licensing.prev_items", "t2.licensing.decisions", "t2.penalty.prev_items", "t2.penalty.decisions",
+             "t2.coercion.prev_items", "t2.fees.prev_items", "t2.procurement.items", "t2.procurement.amount"],
+    "2021": ["t2.rules.in_force", "t2.normative.issued", "t2.normative.in_force", "t2.licensing.decisions",
+             "t2.penalty.decisions", "t2.fees.amount"],
+}
 
 MISSING_SECTION = {"2019": "review", "2021": "problems", "2021r1": "other"}
 MISSING_ROWS = {"2019": ["not_processed.publication"], "2021": ["denied.query", "denied.enforcement"],
@@ -873,11 +894,14 @@ def layout(plan: Plan) -> None:
     if v.startswith("split_"):
         plan.split = v.split("_")[1]
     plan.borders = v != "noborders"
+    plan.t2_borders = v != "t2_noborders_blank"
     plan.t4flat = v == "t4flat"
     plan.landscape = v == "landscape"
     plan.zero_style = "mixed" if v == "zeros" else rng.choice(["0", "0", "0", "blank", "slash", "dash"])
     if v in ("fullwidth", "thousands", "decimals"):
         plan.zero_style = "0"
+    if v == "t2_noborders_blank":
+        plan.zero_style = "blank"
     plan.fullwidth = v == "fullwidth"
     plan.thousands = v == "thousands"
     plan.fees2dec = v == "decimals"
@@ -900,6 +924,21 @@ def make_values(plan: Plan, prev: dict[str, Number] | None = None,
     if plan.typos:
         force += [r for r in T3_TYPOS if r in result_rows(t3_rows(plan.other_rows))]
     plan.values = gen_t2(plan, prev) | gen_t3(plan, carried_in, force) | gen_t4(plan.rng)
+    if plan.variant == "t2_noborders_blank":
+        blank_t2_cells(plan)
+
+
+def blank_t2_cells(plan: Plan) -> None:
+    """Zero the 表二 cells of T2_BLANKS and make sure those of T2_FILLED print a number."""
+    for code in T2_BLANKS[plan.template]:
+        plan.values[code] = 0
+    for code in T2_FILLED[plan.template]:
+        if plan.values[code] == 0:
+            plan.values[code] = plan.rng.randint(1, 30)
+    if plan.template == "2019":  # 对外公开总数量 counts this year's too
+        for row in ("rules", "normative"):
+            plan.values[f"t2.{row}.total_published"] = max(plan.values[f"t2.{row}.total_published"],
+                                                           plan.values[f"t2.{row}.published"])
 
 
 def seed_errors(plan: Plan) -> set[str]:
@@ -1058,6 +1097,13 @@ def build_plans(seed: int) -> list[tuple[Plan, set[str]]]:
                     second.rng.choice([-3, -2, 2, 5])
             plans.append((first, set()))
             plans.append((second, set()))
+    for variant in LATE_VARIANTS:
+        for template, rows in COMBOS:
+            year = master.choice([2019, 2020]) if template == "2019" else master.choice([2021, 2022, 2023, 2024])
+            plan = new_plan(template, rows, variant, year, agencies.take())
+            layout(plan)
+            make_values(plan)
+            plans.append((plan, seed_errors(plan)))
     return plans
 
 
@@ -1080,7 +1126,8 @@ def truth_json(plan: Plan, cells: dict[str, Number], findings: list[dict[str, An
         "other_rows": plan.other_rows,
         "layout": {
             "vertical": plan.vertical, "heading_style": plan.heading_style, "zero_style": plan.zero_style,
-            "title_break": plan.title_break, "borders": plan.borders, "landscape": plan.landscape,
+            "title_break": plan.title_break, "borders": plan.borders, "t2_borders": plan.t2_borders,
+            "landscape": plan.landscape,
             "split": plan.split, "t4flat": plan.t4flat, "fullwidth": plan.fullwidth,
             "thousands": plan.thousands, "fees2dec": plan.fees2dec, "typos": plan.typos,
             "missing_section": plan.missing_section, "missing_rows": plan.missing_rows,
