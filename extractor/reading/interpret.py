@@ -377,30 +377,15 @@ def interpret_t2(rows: list[Row]) -> TableResult:
         if columns is None:
             continue
         values, boxes = _trimmed(split, len(columns))
-        if len(values) < len(columns):
+        label, n = clean(split.label), len(values)
+        if n != len(columns):
             confidence = min(confidence, 0.5)
-            result.findings.append(
-                Finding(
-                    rule="structure.incomplete_row",
-                    severity="warning",
-                    message=f"表二「{clean(split.label)}」只读到 {len(values)} 个数值，应有 {len(columns)} 个；按从左到右对应，请核对",
-                    codes=[f"t2.{key}.{c}" for c in columns],
-                    section="active",
-                    page=split.row.page,
-                )
-            )
-        elif len(values) > len(columns):
-            confidence = min(confidence, 0.5)
-            result.findings.append(
-                Finding(
-                    rule="structure.extra_values",
-                    severity="warning",
-                    message=f"表二「{clean(split.label)}」读到 {len(values)} 个数值，多于该行的 {len(columns)} 栏；按从左到右取前 {len(columns)} 个，请核对",
-                    codes=[f"t2.{key}.{c}" for c in columns],
-                    section="active",
-                    page=split.row.page,
-                )
-            )
+            if n < len(columns):
+                rule, message = "structure.incomplete_row", f"表二「{label}」只读到 {n} 个数值，应有 {len(columns)} 个；按从左到右对应，请核对"
+            else:
+                rule, message = "structure.extra_values", f"表二「{label}」读到 {n} 个数值，多于该行的 {len(columns)} 栏；按从左到右取前 {len(columns)} 个，请核对"
+            codes = [f"t2.{key}.{c}" for c in columns]
+            result.findings.append(Finding(rule=rule, severity="warning", message=message, codes=codes, section="active", page=split.row.page))
         for col, raw, box in zip(columns, values, boxes, strict=False):
             code = f"t2.{key}.{col}"
             if code in done or code not in catalogue:
