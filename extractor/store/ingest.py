@@ -936,22 +936,26 @@ def _run_pool(
         pool.remove(w)
         w.kill()
 
+    def hand_out() -> None:
+        """Give every idle worker (and new ones, up to n) its next file."""
+        while queue and (len(pool) < n or any(w.task is None for w in pool)):
+            idle = next((w for w in pool if w.task is None), None)
+            if idle is None:
+                idle = _Worker(ctx, parse_fn, limits, workdir)
+                pool.append(idle)
+            index, src = queue.popleft()
+            assert src.path is not None
+            try:
+                idle.give(index, src.path, src.display)
+            except OSError:  # worker died between tasks: replace it and retry this file
+                replace(idle)
+                queue.appendleft((index, src))
+
     try:
         while queue or any(w.task is not None for w in pool):
             for w in [w for w in pool if w.task is None and not w.proc.is_alive()]:
                 replace(w)
-            while queue and (len(pool) < n or any(w.task is None for w in pool)):
-                idle = next((w for w in pool if w.task is None), None)
-                if idle is None:
-                    idle = _Worker(ctx, parse_fn, limits, workdir)
-                    pool.append(idle)
-                index, src = queue.popleft()
-                assert src.path is not None
-                try:
-                    idle.give(index, src.path, src.display)
-                except OSError:  # worker died between tasks: replace it and retry this file
-                    replace(idle)
-                    queue.appendleft((index, src))
+            hand_out()
             busy = [w for w in pool if w.task is not None]
             if not busy:
                 continue
@@ -968,6 +972,7 @@ def _run_pool(
                     if retire or w.done >= max_tasks:
                         pool.remove(w)  # replaced before it is given another file
                         w.retire()
+                    hand_out()  # the worker's next file first: storing this result would keep it idle
                     on_result(index, status, payload, rss)
                 elif not w.proc.is_alive():
                     replace(w)
