@@ -18,7 +18,7 @@ from extractor.lexicon.labels import table_page_vocabulary
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
 from extractor.readers.pdfium_lock import PDFIUM_LOCK
-from extractor.readers.pdfium_page import PageSource
+from extractor.readers.pdfium_page import PageSource, PdfiumPage, is_layer_scan
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
@@ -244,9 +244,12 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
     OCR text layer has its ruling lines in the image only: they are found there (`scan_rules`) and
     the layer's text is read into the cells they make."""
     page_no = index + 1
-    rules = _layer_scan_rules(pages.pdf, index, notes)
+    rules: list[dict] | None = None
     try:
-        return [b for _, b in _page_blocks(pages.page(index), page_no, rules)]
+        page = pages.page(index)
+        layer = page.layer_scan if isinstance(page, PdfiumPage) else _is_layer_scan(pages.pdf, index)
+        rules = _layer_scan_rules(pages.pdf, index, notes) if layer else None
+        return [b for _, b in _page_blocks(page, page_no, rules)]
     except ReadError:
         raise
     except Exception as first:  # noqa: BLE001 - pdfminer and pdfium raise a zoo of types for damaged pages
@@ -260,40 +263,24 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
         return _plain_lines(text, page_no)
 
 
-SCAN_IMAGE_SHARE = 0.6  # of the page's area: a page this covered by one image is a scan
-LAYER_INVISIBLE_SHARE = 0.5  # of its text objects: text drawn invisibly over a scan is an OCR layer
-
-
-def is_layer_scan(page) -> bool:
-    """A scanned page with an OCR text layer ('searchable PDF'): one image covers most of it and most
-    of its text is invisible (render mode 3, as OCR software writes it)."""
-    import pypdfium2.raw as pdfium_c
-
-    width, height = page.get_size()
-    covered = 0.0
-    texts = invisible = 0
-    for obj in page.get_objects(max_depth=2):
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-            left, bottom, right, top = obj.get_bounds()
-            covered = max(covered, max(right - left, 0) * max(top - bottom, 0))
-        elif obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            texts += 1
-            invisible += pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-    return texts > 0 and covered >= SCAN_IMAGE_SHARE * width * height and invisible >= LAYER_INVISIBLE_SHARE * texts
+def _is_layer_scan(pdf, index: int) -> bool:
+    page = pdf[index]
+    try:
+        return is_layer_scan(page)
+    finally:
+        page.close()
 
 
 def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
-    """The ruling lines of a scanned page with a text layer, found in its image; None for any other
-    page (or without the OCR extra, which finds them: the page is then read by its text positions)."""
+    """The ruling lines of a scanned page with a text layer, found in its image (None without the
+    OCR extra, which finds them: the page is then read by its text positions, and says so)."""
+    from extractor.readers.ocr import INSTALL_HINT, ocr_available, scan_rules
+
+    if not ocr_available():
+        notes.append(f"第 {index + 1} 页为带文字层的扫描页，其表格线只在图像中，需要 OCR 组件识别（{INSTALL_HINT}），已按文字位置读取")
+        return None
     page = pdf[index]
     try:
-        if not is_layer_scan(page):
-            return None
-        from extractor.readers.ocr import INSTALL_HINT, ocr_available, scan_rules
-
-        if not ocr_available():
-            notes.append(f"第 {index + 1} 页为带文字层的扫描页，其表格线只在图像中，需要 OCR 组件识别（{INSTALL_HINT}），已按文字位置读取")
-            return None
         dpi = _scan_dpi(page)
         image = page.render(scale=dpi / 72, grayscale=True).to_pil()
         return scan_rules(image, dpi, page.get_height()) or None

@@ -216,8 +216,9 @@ def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, p
     }
 
 
-def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int) -> list[dict]:
-    """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium)."""
+def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, objects: list | None = None) -> list[dict]:
+    """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium);
+    `objects`: the page's `_objects`, when the caller has them already."""
     c = _raw()
     tp = textpage.raw
     height = page.get_height()
@@ -271,7 +272,7 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int) -
     # a space, which pdfium replaced by an invented one or dropped; one that draws something (a
     # duplicate for fake bold, say) is not reproduced
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    for obj, kind, parent in _objects(page.raw):
+    for obj, kind, parent in objects if objects is not None else _objects(page.raw):
         if kind != c.FPDF_PAGEOBJ_TEXT or _address(obj) in seen:
             continue
         matrix = _placed(obj, parent)
@@ -336,13 +337,13 @@ def _curve(kind: str, pts: list[tuple[float, float]], height: float, doctop: flo
     }
 
 
-def page_graphics(page, doctop: float, page_number: int) -> dict[str, list[dict]]:
+def page_graphics(page, doctop: float, page_number: int, objects: list | None = None) -> dict[str, list[dict]]:
     """Lines, rects and curves of the page by pdfminer's classification of painted paths."""
     c = _raw()
     height = page.get_height()
     out: dict[str, list[dict]] = {"line": [], "rect": [], "curve": []}
     fill, stroke = ctypes.c_int(), ctypes.c_int()
-    for obj, kind, parent in _objects(page.raw):
+    for obj, kind, parent in objects if objects is not None else _objects(page.raw):
         if kind != c.FPDF_PAGEOBJ_PATH:
             continue
         c.FPDFPath_GetDrawMode(obj, fill, stroke)
@@ -373,8 +374,9 @@ class PdfiumPage:
     """A page whose objects come from pdfium, with the part of pdfplumber's Page interface the PDF
     reader uses (`find_tables`, `outside_bbox`, `extract_text_lines`), run by `pdf_layout`."""
 
-    def __init__(self, objects: dict[str, list[dict]], width: float, height: float, page_number: int, initial_doctop: float):
+    def __init__(self, objects: dict[str, list[dict]], width: float, height: float, page_number: int, initial_doctop: float, layer_scan: bool = False):
         self.objects = objects
+        self.layer_scan = layer_scan  # a scan with an OCR text layer (see `layer_scan`)
         self.width, self.height = width, height
         self.bbox = (0, 0, width, height)
         self.page_number = page_number
@@ -405,7 +407,7 @@ class PdfiumPage:
         if x0 < px0 or top < ptop or x1 > px1 or bottom > pbottom:
             raise ValueError(f"bounding box {bbox} is not fully within the page")
         kept = {kind: pdf_layout.outside(objs, bbox) for kind, objs in self.objects.items()}
-        return PdfiumPage(kept, self.width, self.height, self.page_number, self.initial_doctop)
+        return PdfiumPage(kept, self.width, self.height, self.page_number, self.initial_doctop, self.layer_scan)
 
     def extract_text_lines(self, layout: bool = False, strip: bool = True, return_chars: bool = True) -> list[dict]:
         if layout or not strip or not return_chars:
@@ -421,8 +423,35 @@ def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float)
     left, bottom, right, top = page.get_mediabox()
     if left != 0 or bottom != 0:
         raise Unsupported("MediaBox not at the origin")
-    objects = {"char": page_chars(page, textpage, fonts, doctop, page_number), **page_graphics(page, doctop, page_number)}
-    return PdfiumPage(objects, right - left, top - bottom, page_number, doctop)
+    placed = list(_objects(page.raw))
+    objects = {"char": page_chars(page, textpage, fonts, doctop, page_number, placed), **page_graphics(page, doctop, page_number, placed)}
+    return PdfiumPage(objects, right - left, top - bottom, page_number, doctop, layer_scan(placed, right - left, top - bottom))
+
+
+SCAN_IMAGE_SHARE = 0.6  # of the page's area: a page this covered by one image is a scan
+LAYER_INVISIBLE_SHARE = 0.5  # of its text objects: text drawn invisibly over a scan is an OCR layer
+
+
+def layer_scan(objects: list, width: float, height: float) -> bool:
+    """A scanned page with an OCR text layer ('searchable PDF'), from its `_objects`: one image
+    covers most of it and most of its text is invisible (render mode 3, as OCR software writes it)."""
+    c = _raw()
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    covered = 0.0
+    texts = invisible = 0
+    for obj, kind, _ in objects:
+        if kind == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            covered = max(covered, max(right.value - left.value, 0.0) * max(top.value - bottom.value, 0.0))
+        elif kind == c.FPDF_PAGEOBJ_TEXT:
+            texts += 1
+            invisible += c.FPDFTextObj_GetTextRenderMode(obj) == c.FPDF_TEXTRENDERMODE_INVISIBLE
+    return texts > 0 and covered >= SCAN_IMAGE_SHARE * width * height and invisible >= LAYER_INVISIBLE_SHARE * texts
+
+
+def is_layer_scan(page) -> bool:
+    """`layer_scan` of a pdfium page."""
+    width, height = page.get_size()
+    return layer_scan(list(_objects(page.raw)), width, height)
 
 
 KEEP_PAGES = 80  # pages whose pdfium handles the cheap pass keeps open for the table pass
