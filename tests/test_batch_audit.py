@@ -108,3 +108,12 @@ def test_a_rerun_reports_the_corrupt_file_as_failed_again(batch):
     assert all("此前已读取失败" in reason for _, reason in again.failures)
     assert "损坏的报告.pdf" not in " ".join(p for p, _ in again.skips)
     assert "未能读取 2 个" in again.text() and "跳过（已入库，文件未变）" in again.text()
+
+
+def test_the_summary_names_a_few_skipped_files_per_reason():
+    from extractor.store.ingest import SKIPS_SHOWN, IngestSummary
+
+    summary = IngestSummary(total=40, skipped=40, skips=[(f"data/{i:02d}.truth.json", "not a report (JSON data file)") for i in range(40)])
+    text = summary.text()
+    assert "data/00.truth.json" in text and f"data/{SKIPS_SHOWN - 1:02d}.truth.json" in text
+    assert f"data/{SKIPS_SHOWN:02d}.truth.json" not in text and "等 40 个" in text

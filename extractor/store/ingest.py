@@ -90,6 +90,9 @@ class Source:
     error_kind: str = ""
 
 
+SKIPS_SHOWN = 5  # skipped files named per reason in the summary
+
+
 @dataclass
 class IngestSummary:
     total: int = 0
@@ -106,7 +109,8 @@ class IngestSummary:
 
     def text(self, limit: int = 50) -> str:
         """The end of a run, in words: how many files came in, were read, failed and were skipped;
-        every failed file with its reason (the first `limit`), every skipped file by reason."""
+        every failed file with its reason (the first `limit`), skipped files by reason (the first
+        few of each: a folder's 500 truth or data files are not news)."""
         rate = self.ok / self.seconds if self.seconds > 0 else 0.0
         lines = [
             f"收到 {self.total} 个文件：读取 {self.ok} 个，未能读取 {self.failed} 个，跳过 {self.skipped} 个"
@@ -120,7 +124,8 @@ class IngestSummary:
         for path, reason in self.skips:
             by_reason.setdefault(reason_text(reason), []).append(path)
         for reason, paths in by_reason.items():
-            lines.append(f"  跳过（{reason}）：{'、'.join(paths)}")
+            shown = "、".join(paths[:SKIPS_SHOWN]) + (f" 等 {len(paths)} 个" if len(paths) > SKIPS_SHOWN else "")
+            lines.append(f"  跳过（{reason}）：{shown}")
         return "\n".join(lines)
 
 
