@@ -4,6 +4,7 @@ text layer, and pdfplumber taking over the pages pdfium's objects would not repr
 from __future__ import annotations
 
 import dataclasses
+import json
 import zlib
 from pathlib import Path
 
@@ -151,3 +152,41 @@ def test_fonts_without_a_readable_descriptor_are_not_guessed():
     assert "no font descriptor" in source.fallbacks[0]
     with pytest.raises(Unsupported, match="object streams"):
         font_facts(tiny_pdf(TEXT, compress_objects=True))
+
+
+# ---------------------------------------------------------------- pages turned by /Rotate
+
+
+def turned_copy(source: Path, target: Path, rotation: int) -> Path:
+    """`source`'s landscape pages as a printer driver writes them: a portrait MediaBox holding the
+    page turned a quarter, and /Rotate to show it upright (the page kept intact in a Form XObject)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    src, dst = pdfium.PdfDocument(str(source)), pdfium.PdfDocument.new()
+    for i in range(len(src)):
+        width, height = src[i].get_size()
+        page = dst.new_page(height, width)
+        xobject = raw.FPDF_NewXObjectFromPage(dst.raw, src.raw, i)
+        form = raw.FPDF_NewFormObjectFromXObject(xobject)
+        if rotation == 90:  # content turned counter-clockwise: (x, y) -> (height - y, x)
+            raw.FPDFPageObj_Transform(form, 0, 1, -1, 0, height, 0)
+        else:  # 270, turned clockwise: (x, y) -> (y, width - x)
+            raw.FPDFPageObj_Transform(form, 0, -1, 1, 0, 0, width)
+        raw.FPDFPage_InsertObject(page.raw, form)
+        page.gen_content()
+        page.set_rotation(rotation)
+        raw.FPDF_CloseXObject(xobject)
+    dst.save(str(target))
+    return target
+
+
+@pytest.mark.parametrize("rotation, name", [(90, "c017_2021_landscape"), (270, "c016_2019_landscape")])
+def test_pages_turned_by_rotate_are_read_upright(tmp_path, rotation, name):
+    import extractor
+
+    source = ROOT / "fixtures" / "corpus" / f"{name}.pdf"
+    turned = turned_copy(source, tmp_path / f"turned{rotation}.pdf", rotation)
+    truth = json.loads(source.with_name(source.name + ".truth.json").read_text(encoding="utf-8"))["cells"]
+    got = extractor.parse(str(turned)).values()
+    assert {code: got.get(code) for code in truth} == truth
