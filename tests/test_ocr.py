@@ -123,3 +123,24 @@ def test_repair_value() -> None:
     assert repair_value("1.234")[0] == "1,234"
     assert repair_value("行政许可") == ("行政许可", 1.0)
     assert repair_value("25") == ("25", 1.0)
+
+
+def test_number_wrapped_in_its_cell_is_read_line_by_line() -> None:
+    """c025's 表三 prints 1,673 / 1,794 / 1,633 / 1,751 wrapped over two lines of a narrow cell
+    ('1,63' over '3'); each is read as one number, line by line. Read as one crop, the two lines came
+    out as another number ('1.63') or as a reading that disagrees with the page's (confidence 0.5)."""
+    import pypdfium2 as pdfium
+
+    from extractor.document import Grid
+    from extractor.readers.ocr import ocr_page
+
+    pdf = pdfium.PdfDocument(str(SCANS / "c025_2019_thousands_scan200.pdf"))
+    image = pdf[2].render(scale=200 / 72, grayscale=True).to_pil()
+    read = {}
+    for grid in (b for b in ocr_page(image, 3, 200.0) if isinstance(b, Grid)):
+        for r, row in enumerate(grid.rows):
+            for c, text in enumerate(row):
+                if text and text.replace(",", "").isdigit() and int(text.replace(",", "")) >= 1000:
+                    read[text] = grid.confidence.get((r, c), 0.0)
+    assert set(read) == {"1,673", "1,794", "1,633", "1,751"}
+    assert all(sure > 0.5 for sure in read.values()), read

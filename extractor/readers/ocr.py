@@ -18,7 +18,7 @@ import io
 import os
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from extractor.readers.page_text import is_page_number, is_text_frame
 INSTALL_HINT = "pip install 'zfxxgk-extractor[ocr]'"
 REVIEW_THRESHOLD = 0.9  # a value cell read with less OCR confidence than this asks for review
 DEFAULT_DPI = 200
+DETECT_DPI = 100  # the text detector sees the page at this resolution: a 10.5 pt line is still 15 px high
 MAX_SKEW_DEGREES = 3.0
 Progress = Callable[[int, int], None]
 
@@ -61,11 +62,46 @@ def _get_engine() -> Any:
         from rapidocr_onnxruntime import RapidOCR
 
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")  # e.g. 1 per worker when ingest runs one per core
-        _engine = RapidOCR(intra_op_num_threads=int(threads)) if threads.isdigit() and int(threads) > 0 else RapidOCR()
+        threads = ocr_threads()
+        _engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        if threads > 1:
+            options = _pooled_options(threads)
+            for part in (_engine.text_det.infer, _engine.text_cls.infer, _engine.text_rec.session):
+                part.session = _reopen(part.session, options)
         _engine.text_score = 0.0  # keep unsure boxes: they must be flagged, not dropped
-        _engine.max_side_len = 3600  # recognise at the scan's own resolution
+        # the detector's input is sized by `read_text` (to DETECT_DPI): no resizing of its own
+        _engine.text_det.limit_type = "max"
+        _engine.text_det.limit_side_len = 1 << 20
     return _engine
+
+
+def ocr_threads() -> int:
+    """onnxruntime threads per model run: EXTRACTOR_OCR_THREADS, else 1. On a 2-core machine shared
+    with other work a second thread made a page slower (each run waits for the thread that lost its
+    core) and cost more CPU; the runs are small (a crop, a page at DETECT_DPI)."""
+    threads = os.environ.get("EXTRACTOR_OCR_THREADS", "")
+    return int(threads) if threads.isdigit() and int(threads) > 0 else 1
+
+
+def _pooled_options(threads: int) -> Any:
+    """Session options for more than one thread: the pool's threads sleep between runs instead of
+    spinning (spinning burns a core another process needs, for many small runs)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def _reopen(session: Any, options: Any) -> Any:
+    """The same model in a new onnxruntime session with these options."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(session._model_path, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 # ---------------------------------------------------------------------------------------------- progress
@@ -189,7 +225,7 @@ def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     ink = binary.copy()
     ink[cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0] = 0
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # drop speckle noise
-    boxes = run_ocr(clean)
+    boxes = run_ocr(clean, dpi, tables)
     outside: list[TextBox] = []
     for box in boxes:
         if not _place_in_table(box, tables):
@@ -313,27 +349,97 @@ def _keep_components(mask, keep: Callable[[int, int, int, int], bool]):
     import numpy as np
 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    out = np.zeros_like(mask)
+    kept = np.zeros(count, dtype=np.uint8)
     for i in range(1, count):
         x, y, w, h, _ = stats[i]
         if keep(int(x), int(y), int(w), int(h)):
-            out[labels == i] = 255
-    return out
+            kept[i] = 255
+    return kept[labels]  # one lookup for all components (a mask per component cost a pass over the page each)
 
 
-def run_ocr(gray) -> list[TextBox]:
+def run_ocr(gray, dpi: float, tables: Sequence[TableBoxes] = ()) -> list[TextBox]:
     """Detected and recognised text boxes of a page (axis-aligned after deskewing)."""
     import cv2
 
-    result, _ = _get_engine()(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    cells = [cell for table in tables for cell in table.cells]
+    return read_text(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), dpi, cells=cells)
+
+
+def read_text(image, dpi: float, offset: tuple[float, float] = (0.0, 0.0), cells: Sequence[CellBox] = ()) -> list[TextBox]:
+    """Text boxes of a BGR image: detection on a copy scaled down to DETECT_DPI (its cost grows with
+    the pixels, and text lines stay far above the size it needs), recognition on crops taken from the
+    image at its own resolution. `offset` is added to the boxes (a crop's place on the page).
+
+    A box inside a table cell is recognised from its part inside the cell: boxes found at the lower
+    resolution are a little loose, and the rest of an erased ruling line at a cell's edge is read as
+    a '.' after a number."""
+    import cv2
+
+    engine = _get_engine()
+    scale = min(1.0, DETECT_DPI / dpi)
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    quads, _ = engine.text_det(small)
+    if quads is None or len(quads) == 0:
+        return []
+    h, w = image.shape[:2]
+    quads = quads / scale
+    quads[..., 0] = quads[..., 0].clip(0, w - 1)
+    quads[..., 1] = quads[..., 1].clip(0, h - 1)
+    quads = engine.sorted_boxes(quads.astype("float32"))
+    margin = max(2, int(dpi * 0.015))
+    clipped = [_clip_to_cell(quad, cells, margin) for quad in quads] if cells else quads
+    crops, _, _ = engine.text_cls(engine.get_crop_img_list(image, clipped))
     boxes = []
-    for quad, text, score in result or []:
-        xs = [p[0] for p in quad]
-        ys = [p[1] for p in quad]
+    for quad, (text, score) in zip(quads, recognise(crops), strict=True):
         text = unicodedata.normalize("NFC", str(text)).strip()
         if text:
+            xs = [float(p[0]) + offset[0] for p in quad]
+            ys = [float(p[1]) + offset[1] for p in quad]
             boxes.append(TextBox(text, float(score), min(xs), min(ys), max(xs), max(ys)))
     return boxes
+
+
+def _clip_to_cell(quad, cells: Sequence[CellBox], margin: int):
+    """The quad clipped to the inside of the cell holding it (its centre in the cell and most of it
+    inside), else as it is."""
+    x0, y0 = quad.min(axis=0)
+    x1, y1 = quad.max(axis=0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    area = max((x1 - x0) * (y1 - y0), 1.0)
+    for cell in cells:
+        if not (cell.x0 <= cx <= cell.x1 and cell.y0 <= cy <= cell.y1):
+            continue
+        inside = max(min(cell.x1, x1) - max(cell.x0, x0), 0) * max(min(cell.y1, y1) - max(cell.y0, y0), 0)
+        left, top, right, bottom = cell.x0 + margin, cell.y0 + margin, cell.x1 - margin, cell.y1 - margin
+        if inside < 0.8 * area or right - left < 4 or bottom - top < 4:
+            return quad
+        out = quad.copy()
+        out[:, 0] = out[:, 0].clip(left, right)
+        out[:, 1] = out[:, 1].clip(top, bottom)
+        return out
+    return quad
+
+
+def recognise(crops: list) -> list[tuple[str, float]]:
+    """Text and confidence of each one-line crop, one crop per run. The stock recogniser pads every
+    crop of a batch of six to the widest of them, and its cost grows faster than the width, so a
+    number cell batched with a line of text cost as much as the line. Batching gains nothing on a CPU
+    (eight crops in one run take eight times one); each crop keeps the model's 320 px minimum width
+    (48 px high), without which short numbers were misread."""
+    import numpy as np
+
+    rec = _get_engine().text_rec
+    _, img_h, img_w = rec.rec_image_shape
+    min_ratio = img_w / img_h
+    out = []
+    for crop in crops:
+        h, w = crop.shape[:2]
+        ratio = max(w / max(h, 1), min_ratio)
+        batch = rec.resize_norm_img(crop, ratio)[np.newaxis].astype(np.float32)
+        preds = rec.session(batch)[0]
+        text, score = rec.postprocess_op(preds, False, wh_ratio_list=[w / max(h, 1)], max_wh_ratio=ratio)[0][:2]
+        out.append((str(text), float(score)))
+    return out
 
 
 def _place_in_table(box: TextBox, tables: list[TableBoxes]) -> bool:
@@ -369,7 +475,7 @@ def _reread_cells(table: TableBoxes, clean, ink, dpi: float) -> None:
         if cell.split or (not cell.boxes and has_ink):
             ink_rows = (interior > 0).any(axis=1).nonzero()[0] if has_ink else []
             one_line = len(ink_rows) > 0 and ink_rows[-1] - ink_rows[0] <= dpi * 0.2
-            cell.boxes = _read_tight_text(clean, cell, interior, margin, dpi) if one_line else _read_crop(clean, cell)
+            cell.boxes = _read_tight_text(clean, cell, interior, margin, dpi) if one_line else _read_crop(clean, cell, dpi)
         if not has_ink and not cell.boxes:
             continue
         text = regex.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
@@ -454,17 +560,50 @@ def _read_tight_text(clean, cell: CellBox, interior, margin: int, dpi: float) ->
     if found is None:
         return []
     image, (x0, y0, x1, y1) = found
-    recognised, _ = _get_engine().text_rec([image])
-    text, score = str(recognised[0][0]).strip(), float(recognised[0][1])
+    text, score = recognise([image])[0]
+    text = text.strip()
     return [TextBox(text, score, x0, y0, x1, y1)] if text else []
 
 
 def _read_tight_number(clean, cell: CellBox, interior, margin: int, dpi: float) -> tuple[str, float] | None:
-    found = _tight_crop(clean, cell, interior, margin, dpi)
-    if found is None:
+    """A cell's ink read as a number, line by line: a number too wide for its column wraps ('1,63'
+    over '3'), and the recogniser reads two lines in one crop as garbage."""
+    read = []
+    for band in ink_lines(interior, dpi):
+        found = _tight_crop(clean, cell, band, margin, dpi)
+        if found is None:
+            return None
+        number = read_number(found[0])
+        if number is None:
+            return None
+        read.append(number)
+    if not read:
         return None
-    number = read_number(found[0])
-    return number if number and is_value_like(number[0]) else None
+    value = "".join(text for text, _ in read)
+    return (value, min(sure for _, sure in read)) if is_value_like(value) else None
+
+
+def ink_lines(interior, dpi: float) -> list:
+    """The cell's ink split into lines of text (rows of ink separated by blank rows), each as a copy
+    of `interior` with the other rows cleared; the whole ink when it is one line. Bands lower than
+    a small digit (specks, a dash's noise) do not count as lines."""
+    rows = (interior > 0).any(axis=1)
+    runs: list[list[int]] = []
+    for y, inked in enumerate(rows):
+        if inked and runs and y - runs[-1][1] <= 2:
+            runs[-1][1] = y
+        elif inked:
+            runs.append([y, y])
+    lines = [run for run in runs if run[1] - run[0] + 1 >= dpi * 0.06]
+    if len(lines) < 2:
+        return [interior]
+    bands = []
+    for top, bottom in lines:
+        band = interior.copy()
+        band[:top] = 0
+        band[bottom + 1 :] = 0
+        bands.append(band)
+    return bands
 
 
 # what a statistics cell may hold, as classes of the recogniser's characters: full-width forms and the
@@ -524,7 +663,7 @@ def read_number(image) -> tuple[str, float] | None:
     return text, round(min(sure), 4)
 
 
-def _read_crop(clean, cell: CellBox) -> list[TextBox]:
+def _read_crop(clean, cell: CellBox, dpi: float) -> list[TextBox]:
     """Detect and recognise the text of one cell's crop (white margin added)."""
     import cv2
 
@@ -533,15 +672,7 @@ def _read_crop(clean, cell: CellBox) -> list[TextBox]:
         return []
     pad = 16
     padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    result, _ = _get_engine()(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR))
-    out = []
-    for quad, text, score in result or []:
-        xs = [p[0] - pad + cell.x0 for p in quad]
-        ys = [p[1] - pad + cell.y0 for p in quad]
-        text = str(text).strip()
-        if text:
-            out.append(TextBox(text, float(score), min(xs), min(ys), max(xs), max(ys)))
-    return out
+    return read_text(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR), dpi, offset=(cell.x0 - pad, cell.y0 - pad))
 
 
 def _join_lines(boxes: list[TextBox]) -> list[list[TextBox]]:
