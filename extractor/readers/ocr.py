@@ -44,7 +44,11 @@ def ocr_available() -> bool:
         import cv2  # noqa: F401
         import numpy  # noqa: F401
         import rapidocr_onnxruntime  # noqa: F401
-    except Exception:  # noqa: BLE001 - a broken native install is as good as none
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken native install is as good as none
+        if "bad_alloc" in str(exc):  # onnxruntime's import ran out of memory (a memory limit): not a missing extra
+            raise MemoryError(str(exc)) from None
         return False
     return True
 
