@@ -47,10 +47,19 @@ def ocr_available() -> bool:
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken native install is as good as none
-        if "bad_alloc" in str(exc):  # onnxruntime's import ran out of memory (a memory limit): not a missing extra
+        if out_of_memory(exc):  # onnxruntime's import ran out of memory (a memory limit): not a missing extra
             raise MemoryError(str(exc)) from None
         return False
     return True
+
+
+_OUT_OF_MEMORY = ("bad_alloc", "Failed to allocate", "Insufficient memory")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """True when a native library (onnxruntime, OpenCV) failed for want of memory: under a memory
+    limit this is a MemoryError, which the guard reports as such, not a parse error."""
+    return isinstance(exc, MemoryError) or any(marker in str(exc) for marker in _OUT_OF_MEMORY)
 
 
 def missing_ocr_error(what: str) -> ReadError:
@@ -216,6 +225,15 @@ class TableBoxes:
 
 def ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     """Blocks of one scanned page in reading order: Grids for ruled tables, Paragraphs for lines."""
+    try:
+        return _ocr_page(image, page_no, dpi)
+    except Exception as exc:
+        if out_of_memory(exc):
+            raise MemoryError(f"OCR ran out of memory on page {page_no}") from None
+        raise
+
+
+def _ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     import cv2
     import numpy as np
 
