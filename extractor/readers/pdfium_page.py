@@ -216,9 +216,9 @@ def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, p
     }
 
 
-def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, objects: list | None = None) -> list[dict]:
+def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, objects: list) -> list[dict]:
     """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium);
-    `objects`: the page's `_objects`, when the caller has them already."""
+    `objects`: the page's `_objects`."""
     c = _raw()
     tp = textpage.raw
     height = page.get_height()
@@ -272,7 +272,7 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
     # a space, which pdfium replaced by an invented one or dropped; one that draws something (a
     # duplicate for fake bold, say) is not reproduced
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    for obj, kind, parent in objects if objects is not None else _objects(page.raw):
+    for obj, kind, parent in objects:
         if kind != c.FPDF_PAGEOBJ_TEXT or _address(obj) in seen:
             continue
         matrix = _placed(obj, parent)
@@ -337,13 +337,14 @@ def _curve(kind: str, pts: list[tuple[float, float]], height: float, doctop: flo
     }
 
 
-def page_graphics(page, doctop: float, page_number: int, objects: list | None = None) -> dict[str, list[dict]]:
-    """Lines, rects and curves of the page by pdfminer's classification of painted paths."""
+def page_graphics(page, doctop: float, page_number: int, objects: list) -> dict[str, list[dict]]:
+    """Lines, rects and curves of the page (`objects`: its `_objects`) by pdfminer's classification
+    of painted paths."""
     c = _raw()
     height = page.get_height()
     out: dict[str, list[dict]] = {"line": [], "rect": [], "curve": []}
     fill, stroke = ctypes.c_int(), ctypes.c_int()
-    for obj, kind, parent in objects if objects is not None else _objects(page.raw):
+    for obj, kind, parent in objects:
         if kind != c.FPDF_PAGEOBJ_PATH:
             continue
         c.FPDFPath_GetDrawMode(obj, fill, stroke)
