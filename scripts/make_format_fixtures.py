@@ -200,13 +200,13 @@ def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes
     JPEG and, over it, each char in render mode 3 in a font that is not embedded (a Type0 font whose
     CIDs map to Unicode through its ToUnicode CMap, each CID as wide as the char it stands for; its
     Adobe-GB1 ordering has viewers substitute a Chinese font, so no char lacks a glyph)."""
-    widths: dict[str, list[int]] = {}
+    seen_widths: dict[str, list[int]] = {}
     for *_, chars in pages:
         for text, _, _, size, advance in chars:
-            widths.setdefault(text, []).append(round(advance / size * 1000) if size else 1000)
-    # one CID per char, as wide as the char mostly is (OCR fonts map each Unicode char once)
-    cids = {(text, max(set(ws), key=ws.count)): FIRST_LAYER_CID + i for i, (text, ws) in enumerate(widths.items())}
-    cid_of = {text: cid for (text, _), cid in cids.items()}
+            seen_widths.setdefault(text, []).append(round(advance / size * 1000) if size else 1000)
+    # one CID per char (OCR fonts map each Unicode char once), as wide as the char mostly is
+    cid_of = {text: FIRST_LAYER_CID + i for i, text in enumerate(seen_widths)}
+    width_of = {text: max(set(ws), key=ws.count) for text, ws in seen_widths.items()}
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -215,7 +215,7 @@ def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes
 
     cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Layer def"
     cmap += b" 1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-    entries = sorted((cid, text) for (text, _), cid in cids.items())
+    entries = sorted((cid, text) for text, cid in cid_of.items())
     for start in range(0, len(entries), 100):
         chunk = entries[start : start + 100]
         cmap += b"%d beginbfchar\n" % len(chunk)
@@ -223,7 +223,7 @@ def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes
         cmap += b"endbfchar\n"
     cmap += b"endcmap CMapName currentdict /CMap defineresource pop end end"
     to_unicode = add(b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream")
-    widths = b" ".join(b"%d [%d]" % (cid, width) for (_, width), cid in sorted(cids.items(), key=lambda kv: kv[1]))
+    widths = b" ".join(b"%d [%d]" % (cid, width_of[text]) for cid, text in entries)
     descriptor = add(b"<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 /FontBBox [0 -120 1000 880]"
                      b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>")  # fmt: skip
     cid_font = add(b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont /CIDToGIDMap /Identity"
