@@ -34,6 +34,16 @@ def token(client, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
+def upload_and_wait(client, files: list, uploader: dict[str, str], reader: dict[str, str] | None = None) -> dict:
+    """Upload `files` as `uploader`, wait until the batch is done, and return it as `reader` sees it."""
+    r = client.post("/api/uploads", files=files, headers=uploader)
+    assert r.status_code == 202, r.text
+    batch_id = r.json()["batch"]
+    reader = reader or uploader
+    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=reader).json()["state"])
+    return client.get(f"/api/batches/{batch_id}", headers=reader).json()
+
+
 @pytest.fixture(scope="module")
 def batch(ws):
     client, root = ws
@@ -44,12 +54,7 @@ def batch(ws):
         ("files", ("broken.pdf", CORRUPT, "application/pdf")),
         ("files", ("hzq-copy.pdf", (REAL / "hzq2023.pdf").read_bytes(), "application/pdf")),
     ]
-    r = client.post("/api/uploads", files=files, headers=token(client, "rita"))
-    assert r.status_code == 202, r.text
-    batch_id = r.json()["batch"]
-    auth = token(client, "vera")
-    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=auth).json()["state"])
-    return client.get(f"/api/batches/{batch_id}", headers=auth).json()
+    return upload_and_wait(client, files, token(client, "rita"), token(client, "vera"))
 
 
 def report_id(client, name: str) -> int:
@@ -97,10 +102,7 @@ def test_uploaded_originals_are_kept_by_sha256(ws, batch):
 def test_a_copy_uploaded_later_is_a_duplicate(ws, batch):
     client, _ = ws
     auth = token(client, "rolf")
-    r = client.post("/api/uploads", files=[("files", ("again.html", (REAL / "pingtan2021.html").read_bytes(), "text/html"))], headers=auth)
-    batch_id = r.json()["batch"]
-    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=auth).json()["state"])
-    (only,) = client.get(f"/api/batches/{batch_id}", headers=auth).json()["files"]
+    (only,) = upload_and_wait(client, [("files", ("again.html", (REAL / "pingtan2021.html").read_bytes(), "text/html"))], auth)["files"]
     assert only["status"] == "duplicate" and only["report_id"] == report_id(client, "pingtan2021.html")
 
 
@@ -114,9 +116,8 @@ def test_zip_members_are_ingested_under_their_content(ws, tmp_path):
         zf.writestr("../../evil/seed2020.txt", (REAL / "seed2020.txt").read_bytes())
         zf.writestr("notes.json", b'{"a": 1}')
     auth = token(client, "rita")
-    batch_id = client.post("/api/uploads", files=[("files", ("pack.zip", buf.getvalue(), "application/zip"))], headers=auth).json()["batch"]
-    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=auth).json()["state"])
-    files = {f["name"]: f for f in client.get(f"/api/batches/{batch_id}", headers=auth).json()["files"]}
+    done = upload_and_wait(client, [("files", ("pack.zip", buf.getvalue(), "application/zip"))], auth)
+    files = {f["name"]: f for f in done["files"]}
     assert files["pack.zip/../../evil/seed2020.txt"]["status"] == "ok"
     assert files["pack.zip/notes.json"]["status"] == "skipped"
     assert not (root / "evil").exists() and not (root / "data" / "evil").exists()
@@ -378,9 +379,7 @@ def test_exports_download(ws, batch):
 def test_year_over_year_page(ws, batch):
     client, _ = ws
     auth = token(client, "rita")
-    r = client.post("/api/uploads", files=[("files", ("pingtan2020.html", (REAL / "pingtan2020.html").read_bytes(), "text/html"))], headers=auth)
-    batch_id = r.json()["batch"]
-    wait_done(lambda: client.get(f"/api/batches/{batch_id}", headers=auth).json()["state"])
+    upload_and_wait(client, [("files", ("pingtan2020.html", (REAL / "pingtan2020.html").read_bytes(), "text/html"))], auth)
     key = next(r["agency_key"] for r in client.get("/api/reports", headers=auth).json() if r["name"] == "pingtan2020.html")
     client.cookies.clear()
     login_page(client, "vera")
