@@ -228,7 +228,7 @@ def test_a_busy_database_leaves_the_file_for_the_next_run(tmp_path):
     src = Source(display="a.pdf", sha256=report.sha256, format="pdf")
     summary = IngestSummary()
     _Recorder(conn, [src], summary, _Progress("none", 1), {}, report.parser_version)(0, "ok", report)
-    assert summary.kinds["a.pdf"] == "transient" and "next run" in summary.failures[0][1]
+    assert summary.kinds["a.pdf"] == "transient" and "下次运行时重新读取" in summary.failures[0][1]
     blocker.execute("ROLLBACK")
     assert conn.scalar("SELECT count(*) FROM reports") == 0  # nothing final was written
 

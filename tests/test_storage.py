@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from builders import REAL
 
-from extractor.store import copies, review
+from extractor.store import copies, review, schema
 from extractor.store import database as storage
 from extractor.store.ingest import ingest
 
@@ -104,6 +107,59 @@ def test_decisions_recorded_during_an_ingest_are_all_kept(tmp_path, db_url):
     assert last[prints[(recorded - 1) % len(prints)]].decided_by == f"审核员{recorded - 1}"
     assert db.scalar("SELECT count(*) FROM reports") == len(FOLDER_A) + len(FOLDER_B) + 2
     db.close()
+
+
+def test_first_writes_of_two_processes_at_once_both_count(db_url):
+    """Two writers bumping the change counter of a new database at once: the second waits for the
+    first and adds one, instead of failing on the row the first just created (that failure used to
+    record a good report as unreadable)."""
+    db = storage.connect(db_url)
+    first, second_done = db.engine.connect(), threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with db.begin() as conn:
+                schema.bump_counter(conn, "generation")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        second_done.set()
+
+    try:
+        with first.begin():
+            first.execute(sa.text("DELETE FROM meta WHERE key = 'generation'"))
+            schema.bump_counter(first, "generation")
+            thread = threading.Thread(target=second)
+            thread.start()
+            assert not second_done.wait(0.5)  # it waits for this transaction
+        thread.join(30)
+        assert not errors, errors
+        assert db.scalar("SELECT value FROM meta WHERE key = 'generation'") == "2"
+    finally:
+        first.close()
+        db.close()
+
+
+def test_two_processes_creating_one_sqlite_file_both_open_it(tmp_path):
+    """While one process creates a new SQLite file, another opening it waits instead of failing with
+    'database is locked' (switching to WAL does not wait for the busy timeout by itself)."""
+    path = tmp_path / "new.db"
+    creator = sqlite3.connect(path, isolation_level=None)
+    try:
+        creator.execute("BEGIN IMMEDIATE")
+        creator.execute("CREATE TABLE first_writer (x INTEGER)")
+        opener = subprocess.Popen([sys.executable, "-c", OPEN_DB, str(path)], env=ENV, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert opener.poll() is None  # still waiting for the creator
+        creator.execute("COMMIT")
+        _out, err = opener.communicate(timeout=60)
+        assert opener.returncode == 0, err
+    finally:
+        creator.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+OPEN_DB = "import sys; from extractor.store import database; database.connect(sys.argv[1]).close()"
 
 
 def _corpus_pair() -> tuple[Path, Path]:

@@ -24,6 +24,8 @@ import csv
 import hashlib
 import json
 import os
+import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -176,6 +178,20 @@ def _forget_engines_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_engines_in_child)
 
 
+def _set_wal(cur: Any, busy_timeout: float) -> None:
+    """Switch a SQLite file to WAL. SQLite answers 'locked' at once, without waiting for the busy
+    timeout, while another process is creating the same file: wait and ask again."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _engine(url: sa.URL, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
@@ -187,7 +203,7 @@ def _engine(url: sa.URL, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if url.database not in (None, "", ":memory:"):
-                cur.execute("PRAGMA journal_mode = WAL")
+                _set_wal(cur, busy_timeout)
                 cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives process kills
             cur.close()
 
@@ -361,13 +377,7 @@ def transaction(db: Database) -> Iterator[Connection]:
 
 def _bump_generation(conn: Connection) -> None:
     """Count changes to the set of reports, so derived state can tell it is stale (see refresh_derived)."""
-    done = conn.execute(
-        s.meta.update()
-        .where(s.meta.c.key == "generation")
-        .values(value=sa.cast(sa.cast(s.meta.c.value, sa.Integer) + 1, sa.Text))
-    )
-    if not done.rowcount:
-        conn.execute(s.meta.insert().values(key="generation", value="1"))
+    s.bump_counter(conn, "generation")
 
 
 def _generation(conn: Connection) -> int:

@@ -858,7 +858,7 @@ class _Recorder:
             if reason is None:
                 try:
                     _busy_retry(lambda: storage.write_report(self.conn, report, storage.agency_key(report.agency, self.alias_map), path_bytes=src.raw_name))
-                except sa.exc.OperationalError as exc:
+                except (sa.exc.OperationalError, sa.exc.IntegrityError) as exc:  # the database's state, not the file
                     self._unrecorded(src, exc)
                     return
                 except (sa.exc.SQLAlchemyError, ValueError, TypeError, OverflowError) as exc:  # a value the database refuses
@@ -882,7 +882,7 @@ class _Recorder:
         self.bar.add("failed")
 
     def _unrecorded(self, src: Source, exc: Exception) -> None:
-        reason = f"not stored, the database stayed busy ({exc}): the next run parses it again"
+        reason = f"未能写入数据库（{_one_line(str(getattr(exc, 'orig', None) or exc))}），下次运行时重新读取"
         self.summary.failed += 1
         self.summary.failures.append((src.display, reason))
         self.summary.kinds[src.display] = "transient"

@@ -44,6 +44,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -409,18 +410,30 @@ def create_views(conn: Connection) -> None:
 # statements that differ between the two databases
 
 
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def bump_counter(conn: Connection, key: str) -> None:
+    """Add one to the integer kept in `meta` under `key` (1 if absent), in one statement: two writers
+    bumping a counter that does not exist yet must not both try to create it."""
+    stmt = _dialect_insert(conn, meta).values(key=key, value="1")
+    as_int = cast(cast(meta.c.value, Integer) + 1, Text)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": as_int}))
+
+
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
     """INSERT … ON CONFLICT (primary key) DO UPDATE, in SQLite and PostgreSQL alike: safe when two
     writers store the same key at once."""
     rows = [rows] if isinstance(rows, dict) else rows
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     keys = [c.name for c in table.primary_key.columns]
-    stmt = insert(table)
+    stmt = _dialect_insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys, set_={n: stmt.excluded[n] for n in rows[0] if n not in keys}
     )
