@@ -55,8 +55,7 @@ def parse_command(path: str, fmt: str, output: str | None, rules_path: str | Non
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(rendered)
     else:
-        stream = click.get_text_stream("stdout")
-        stream.write(rendered)
+        click.echo(rendered, nl=False)
 
 
 def _load_rules(rules_path: str | None) -> rules_config.RulesConfig | None:
