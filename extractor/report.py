@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)  # millions of cells are held at once by the cross-report checks of a national database
 class Cell:
     code: str
     value: int | float | None

@@ -11,7 +11,9 @@ Four measurements, run one after the other in this order (the CPU may be shared:
    every copy is really parsed) on `--workers` workers: reports per second, against `--baseline-rate`
    (the rate before the pdfium engine, docs/batch.md) when given (target ≥ 3×), and peak memory per
    worker (target ≤ 150 MB);
-4. with `--scans`: seconds per scanned page (scripts/bench_ocr.py, target ≤ 1.5 s).
+4. with `--scans`: seconds per scanned page (scripts/bench_ocr.py, target ≤ 1.5 s);
+5. cross-report checks over 10·`--n` and 40·`--n` reports of distinct agencies: ms per report,
+   which must not grow with the number of reports.
 
     .venv/bin/python scripts/bench.py                      # 1-3, 200 reports
     .venv/bin/python scripts/bench.py --n 60 --scans       # quick, with OCR
@@ -73,6 +75,9 @@ def as_process(pdfs: list[Path], repeat: int) -> None:
     cli = [str(Path(sys.executable).with_name("extractor"))]
     if not Path(cli[0]).exists():
         cli = [sys.executable, "-m", "extractor.cli.main"]
+    # an installed package has its bytecode compiled (pip does it; pdfplumber's is): so has ours here,
+    # else each run recompiles every module (PYTHONDONTWRITEBYTECODE, a read-only checkout)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "extractor")], check=True, capture_output=True)
     print("2. as a process, best of", repeat, "(ms)")
     print(f"   {'file':<40} {'extractor parse':>15} {'pdfplumber':>11} {'ratio':>6}")
     for path in pdfs:
@@ -135,6 +140,29 @@ def ingest_rate(n: int, workers: int, fixtures: Path, baseline: float | None) ->
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cross_scaling(n: int, fixtures: Path) -> None:
+    """Cross-report checks over n and 4n reports of distinct agencies (fixture reports renamed): the
+    time per report must stay flat, since a national database runs them over millions."""
+    import copy
+
+    import extractor
+    from extractor.checks.cross import cross_report
+
+    base = [extractor.parse(p) for p, _ in sources(fixtures)[:80]]
+    print(f"5. cross-report checks, {len(base)} parsed fixtures renamed into n reports of distinct agencies")
+    for size in (n, 4 * n):
+        reports = []
+        for i in range(size):
+            rep = copy.copy(base[i % len(base)])
+            rep.sha256, rep.path = f"{i:064x}", f"{i:06d}_{rep.path}"
+            rep.agency = f"{rep.agency or '某局'}{i // len(base)}" if i >= len(base) else rep.agency
+            reports.append(rep)
+        start = time.perf_counter()
+        found = cross_report(reports)
+        wall = time.perf_counter() - start
+        print(f"   {size} reports: {wall:.2f} s, {wall / size * 1000:.2f} ms/report, {len(found)} findings")
+
+
 def main() -> None:
     if "--cluster" in sys.argv[1:]:  # a mode of its own: local pool vs Dask LocalCluster, SQLite and PostgreSQL
         import bench_cluster  # scripts/bench_cluster.py, beside this file
@@ -142,7 +170,7 @@ def main() -> None:
         bench_cluster.main([a for a in sys.argv[1:] if a != "--cluster"])
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", choices=["in-process", "process", "ingest"], help="run one measurement")
+    ap.add_argument("--only", choices=["in-process", "process", "ingest", "cross"], help="run one measurement")
     ap.add_argument("--repeat", type=int, default=5, help="runs per file for 1 and 2 (best is kept)")
     ap.add_argument("--n", type=int, default=200, help="reports to generate for the ingest (default 200)")
     ap.add_argument("--workers", type=int, default=2, help="ingest workers (default 2)")
@@ -162,6 +190,8 @@ def main() -> None:
 
         print("4. OCR, seconds per scanned page (target ≤ 1.5 s)")
         bench_ocr.main([])
+    if args.only in (None, "cross"):
+        cross_scaling(args.n * 10, args.fixtures)
 
 
 if __name__ == "__main__":

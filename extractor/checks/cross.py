@@ -536,19 +536,19 @@ def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
     in other years but absent this year are named as missing."""
     from extractor.lexicon.textnorm import norm
 
-    by_year: dict[int, list[tuple[str, Report]]] = defaultdict(list)
-    for key, rep in keyed:
-        by_year[rep.year].append((key, rep))  # type: ignore[index]
+    kinds = {id(rep): _kind(rep) for _, rep in keyed}  # once per report: the name lookup is not free
+    areas = {a for _, r in keyed if kinds[id(r)] == "government" and (a := _area_of(r))}
+    lengths = sorted({len(a) for a in areas})
     all_departments: dict[str, dict[str, str]] = defaultdict(dict)  # area -> key -> name
+    members: dict[tuple[str, int | None], list[tuple[str, Report]]] = defaultdict(list)  # (area, year) -> departments
     out = []
     for key, rep in keyed:
-        if _kind(rep) == "government":
-            continue
-        for area in _areas(keyed):
-            if key.startswith(area) or area in key:
+        if kinds[id(rep)] != "government":
+            for area in areas_in(key, areas, lengths):
                 all_departments[area][key] = _name(rep)
+                members[(area, rep.year)].append((key, rep))
     for key, rep in sorted(keyed, key=lambda kr: (_order(kr[1]), kr[0])):
-        if _kind(rep) != "government" or not rep.sentences:
+        if kinds[id(rep)] != "government" or not rep.sentences:
             continue
         claim = None
         for s in rep.sentences:
@@ -561,7 +561,7 @@ def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
         area = _area_of(rep)
         if not area:
             continue
-        children = [(k, r) for k, r in by_year[rep.year] if k != key and _kind(r) != "government" and area in k]  # type: ignore[index]
+        children = [(k, r) for k, r in members[(area, rep.year)] if k != key]
         if not children:
             continue
         total = sum(r.values().get("t3.new.total") or 0 for _, r in children)
@@ -603,8 +603,11 @@ def _area_of(rep: Report) -> str | None:
     return inner[-1] if inner else area
 
 
-def _areas(keyed: list[tuple[str, Report]]) -> set[str]:
-    return {a for _, r in keyed if _kind(r) == "government" and (a := _area_of(r))}
+def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
+    """The areas named anywhere in an agency key (`lengths`: the areas' lengths), by looking up the
+    key's substrings: a key is short, the set of areas in a national database is not."""
+    found = {key[i : i + n] for n in lengths for i in range(len(key) - n + 1)}
+    return sorted(found & areas)
 
 
 # --------------------------------------------------------------------------------------------------

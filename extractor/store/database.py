@@ -680,11 +680,15 @@ def load_reports(
                 yield out[row[0]][1], row[1:]
 
     c = s.cells.c
+    # one str object per distinct code, label and printed value: they repeat across reports, and a
+    # national database loaded for the cross-report checks holds millions of cells
+    same: dict[str, str] = {}
     for rep, (code, value, raw, page, conf, label, derived, x0, y0, x1, y1) in rows(
         s.cells, c.code, c.value, c.raw, c.page, c.confidence, c.label, c.derived, c.x0, c.y0, c.x1, c.y1, order=c.id
     ):
         box = (x0, y0, x1, y1) if x0 is not None else None
-        rep.cells.append(Cell(code, value, raw or "", page, conf if conf is not None else 1.0, label or "", bool(derived), box))
+        code, raw, label = same.setdefault(code, code), same.setdefault(raw or "", raw or ""), same.setdefault(label or "", label or "")
+        rep.cells.append(Cell(code, value, raw, page, conf if conf is not None else 1.0, label, bool(derived), box))
     t = s.sentences.c
     body = t.text if with_details else sa.case((t.text.like("%全%"), t.text), else_="")
     for rep, (section, page, body_text, key, chars) in rows(s.sentences, t.section, t.page, body, t.key, t.chars, order=t.idx):
