@@ -55,6 +55,10 @@ def test_reports_wide_has_one_typed_row_per_agency_year(db, parquet):
     assert str(wide["t3.total.total"].dtype) == "Int64" and str(wide["year"].dtype) == "Int64"
     hzq = wide[wide["source"].str.endswith("hzq2023.pdf")].iloc[0]
     assert hzq["t4.review.total"] == 0 and hzq["year"] == 2023 and hzq["level"] == "area"
+    # departments of 临溪市滨湖区 come under its government; 滨湖区 of other cities do not
+    parents = dict(zip(wide["agency_key"], wide["parent"], strict=True))
+    assert parents["临溪市滨湖区城市管理局"] == parents["临溪市滨湖区应急管理局"] == "临溪市滨湖区人民政府"
+    assert pd.isna(parents["清河市滨湖区审批服务管理局"]) and pd.isna(parents["临溪市滨湖区人民政府"])
     # the canonical copy: a PDF with a text layer before an equally complete DOCX
     assert (wide["format"] == "pdf").sum() > (wide["format"] == "docx").sum()
 

@@ -8,6 +8,7 @@ from builders import REAL, build_2021_docx, consistent_values
 
 from extractor import parse
 from extractor.checks.cross import cross_report, explained_by_history
+from extractor.lexicon.agency import agency_key, parent_keys
 from extractor.reading.sentences import sentence_key
 from extractor.report import Sentence
 
@@ -130,6 +131,28 @@ def test_area_report_against_its_departments(tmp_path):
     assert "洪泽区卫生健康委员会" in finding.message  # seen another year, missing this one
     same = with_text(gov, [f"2023年全区共受理政府信息公开申请{new_total}件。"])
     assert of(cross_report([same, dept]), "cross_agency.aggregate") == []
+    # a district of the same name in another city is not one of its departments
+    elsewhere = copy.deepcopy(dept)
+    elsewhere.agency, elsewhere.sha256 = "清河市洪泽区教育局", "elsewhere"
+    assert of(cross_report([same, dept, elsewhere]), "cross_agency.aggregate") == []
+
+
+def test_parent_is_the_government_of_the_innermost_area_named():
+    names = [
+        "淮安市人民政府", "淮安市洪泽区人民政府", "洪泽区教育局", "淮安市洪泽区财政局", "淮安市教育局",
+        "临溪市滨湖区人民政府", "临溪市滨湖区城市管理局", "清河市滨湖区审批服务管理局", "中共临溪市滨湖区委办公室",
+        "鼓楼区人民政府", "南京市鼓楼区人民政府", "鼓楼区教育局", "南京市鼓楼区教育局", "某某市科学技术局",
+    ]  # fmt: skip
+    parents = parent_keys([(agency_key(n), n) for n in names])
+    assert parents == {
+        "淮安市洪泽区人民政府": "淮安市人民政府",  # a district government comes under its city's
+        "洪泽区教育局": "淮安市洪泽区人民政府",  # the city left out by the department
+        "淮安市洪泽区财政局": "淮安市洪泽区人民政府",
+        "淮安市教育局": "淮安市人民政府",
+        "临溪市滨湖区城市管理局": "临溪市滨湖区人民政府",
+        "中共临溪市滨湖区委办公室": "临溪市滨湖区人民政府",
+        "南京市鼓楼区教育局": "南京市鼓楼区人民政府",  # agrees on the city
+    }  # 清河市滨湖区…: another city; 鼓楼区教育局: two 鼓楼区 governments; 某某市…: no government of 某某市
 
 
 def test_the_audit_weighs_a_fee_guess_by_the_agency_s_history(tmp_path):

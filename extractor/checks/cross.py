@@ -33,7 +33,7 @@ import regex
 
 from extractor.checks.base import describe_cell
 from extractor.lexicon.agency import agency_key as _default_key
-from extractor.lexicon.agency import agency_level
+from extractor.lexicon.agency import agency_level, area_of, parent_keys
 from extractor.lexicon.labels import rule_title
 from extractor.report import Finding, Report
 
@@ -532,21 +532,19 @@ _AREA_CLAIM = regex.compile(r"全(?P<area>区|市|县|旗|州|盟)(?:共|累计|
 
 def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
     """A people's government whose text states an area total (全区受理申请 N 件) against the sum of its
-    departments' reports in the set (agencies named after the same area, same year). Departments seen
-    in other years but absent this year are named as missing."""
+    departments' reports in the set (the agencies it is the parent of, `parent_keys`, same year).
+    Departments seen in other years but absent this year are named as missing."""
     from extractor.lexicon.textnorm import norm
 
     kinds = {id(rep): _kind(rep) for _, rep in keyed}  # once per report: the name lookup is not free
-    areas = {a for _, r in keyed if kinds[id(r)] == "government" and (a := _area_of(r))}
-    lengths = sorted({len(a) for a in areas})
-    all_departments: dict[str, dict[str, str]] = defaultdict(dict)  # area -> key -> name
-    members: dict[tuple[str, int | None], list[tuple[str, Report]]] = defaultdict(list)  # (area, year) -> departments
+    parents = parent_keys({(key, rep.agency) for key, rep in keyed})
+    all_departments: dict[str, dict[str, str]] = defaultdict(dict)  # government key -> department key -> name
+    members: dict[tuple[str, int | None], list[tuple[str, Report]]] = defaultdict(list)  # (government, year) -> departments
     out = []
     for key, rep in keyed:
-        if kinds[id(rep)] != "government":
-            for area in areas_in(key, areas, lengths):
-                all_departments[area][key] = _name(rep)
-                members[(area, rep.year)].append((key, rep))
+        if kinds[id(rep)] != "government" and key in parents:
+            all_departments[parents[key]][key] = _name(rep)
+            members[(parents[key], rep.year)].append((key, rep))
     for key, rep in sorted(keyed, key=lambda kr: (_order(kr[1]), kr[0])):
         if kinds[id(rep)] != "government" or not rep.sentences:
             continue
@@ -558,15 +556,13 @@ def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
                 break
         if claim is None:
             continue
-        area = _area_of(rep)
-        if not area:
-            continue
-        children = [(k, r) for k, r in members[(area, rep.year)] if k != key]
-        if not children:
+        area = area_of(rep.agency)
+        children = members.get((key, rep.year), [])
+        if not area or not children:
             continue
         total = sum(r.values().get("t3.new.total") or 0 for _, r in children)
         present = {k for k, _ in children}
-        missing = [name for k, name in sorted(all_departments.get(area, {}).items()) if k not in present]
+        missing = [name for k, name in sorted(all_departments[key].items()) if k not in present]
         if total == claim and not missing:
             continue
         note = f"；库中缺少 {len(missing)} 个往年有报告的部门（{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}）" if missing else ""
@@ -588,26 +584,6 @@ def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
             )
         )
     return out
-
-
-_AREA = regex.compile(r"^(?P<area>.+?(?:区|市|县|旗|州|盟))人民政府$")
-
-
-def _area_of(rep: Report) -> str | None:
-    m = _AREA.match(rep.agency or "")
-    if not m:
-        return None
-    area = m.group("area")
-    # the innermost unit: 淮安市洪泽区 → 洪泽区 (departments often print only the district)
-    inner = regex.findall(r"[^市区县旗州盟省]+(?:市|区|县|旗|州|盟)", area)
-    return inner[-1] if inner else area
-
-
-def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
-    """The areas named anywhere in an agency key (`lengths`: the areas' lengths), by looking up the
-    key's substrings: a key is short, the set of areas in a national database is not."""
-    found = {key[i : i + n] for n in lengths for i in range(len(key) - n + 1)}
-    return sorted(found & areas)
 
 
 # --------------------------------------------------------------------------------------------------

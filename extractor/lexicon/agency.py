@@ -7,9 +7,15 @@ neither has to know the other.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+import regex
 
 from extractor.lexicon.labels import vocabulary
+
+_GOVERNMENT = regex.compile(r"^(?P<area>.+?(?:区|市|县|旗|州|盟))人民政府$")
+_UNIT = regex.compile(r"[^市区县旗州盟省]+(?:市|区|县|旗|州|盟)")
 
 
 def agency_key(name: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
@@ -42,3 +48,61 @@ def agency_level(name: str | None) -> str | None:
             if text.endswith(ending) and (best is None or len(ending) > best[0]):
                 best = (len(ending), level)
     return best[1] if best else "department"
+
+
+def area_of(name: str | None) -> str | None:
+    """The area a people's government governs, as its innermost unit ('淮安市洪泽区人民政府' → '洪泽区':
+    departments often print only the district); None for any other agency."""
+    place = _government_area(name)
+    return place[1] if place else None
+
+
+def _government_area(name: str | None) -> tuple[str, str] | None:
+    """(the enclosing units as a key would print them, the innermost unit): '淮安市洪泽区人民政府' →
+    ('淮安市', '洪泽区'), '洪泽区人民政府' → ('', '洪泽区')."""
+    m = _GOVERNMENT.match(unicodedata.normalize("NFKC", name or "").strip())
+    if not m:
+        return None
+    area = m.group("area")
+    units = _UNIT.findall(area)
+    inner = units[-1] if units else area
+    return agency_key(area[: len(area) - len(inner)]) or "", inner
+
+
+def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
+    """The areas named anywhere in an agency key (`lengths`: the areas' lengths), by looking up the
+    key's substrings: a key is short, the set of areas in a national database is not."""
+    found = {key[i : i + n] for n in lengths for i in range(len(key) - n + 1)}
+    return sorted(found & areas)
+
+
+def parent_keys(agencies: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """agency key → the key of the people's government it comes under, among these (key, printed
+    name) pairs: the government of the innermost area its key names ('洪泽区教育局' → 洪泽区人民政府,
+    '淮安市洪泽区人民政府' → 淮安市人民政府). What a key prints before the area must agree with what the
+    government prints before it (清河市滨湖区… is not under 临溪市滨湖区人民政府; either may leave the
+    city out, and the government agreeing on more of it wins). An area two governments share as far
+    as the key tells ('鼓楼区教育局' with a 鼓楼区 in two cities) or a key naming no area gets no parent:
+    no parent is better than a wrong one."""
+    agencies = list(agencies)
+    governments: dict[str, list[tuple[str, str]]] = defaultdict(list)  # inner area -> (key, enclosing units)
+    own: dict[str, str] = {}
+    for key, name in agencies:
+        if (place := _government_area(name)) is not None:
+            outer, inner = place
+            governments[inner].append((key, outer))
+            own[key] = inner
+    areas = set(governments)
+    lengths = sorted({len(a) for a in areas})
+    out: dict[str, str] = {}
+    for key, _name in agencies:
+        named = [a for a in areas_in(key, areas, lengths) if a != own.get(key)]
+        for area in sorted(named, key=lambda a: (key.rfind(a) + len(a), len(a)), reverse=True):  # innermost first
+            before = key[: key.find(area)]
+            agreeing = {g: min(len(outer), len(before)) for g, outer in governments[area] if g != key and (outer.endswith(before) or before.endswith(outer))}
+            if agreeing:  # the governments that agree on the most of the enclosing units
+                best = [g for g, n in agreeing.items() if n == max(agreeing.values())]
+                if len(best) == 1:
+                    out[key] = best[0]
+                break
+    return out

@@ -29,7 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from extractor.lexicon.agency import agency_level
+from extractor.lexicon.agency import agency_level, parent_keys
 from extractor.lexicon.labels import cell_catalogue as cell_rows
 from extractor.outputs.compare import cell_catalogue
 from extractor.store import database as storage
@@ -74,7 +74,9 @@ def _canonical(conn: Connection) -> pd.DataFrame:
     ).all()
     frame = pd.DataFrame(rows, columns=["report_id", "agency", "agency_key", "year", "template", "source", "format"])
     frame["level"] = [agency_level(row.agency) for row in rows]  # area government or department
-    frame["parent"] = None  # the project does not know agencies' parents yet: kept so the shape is stable
+    # the people's government an agency comes under, when the database holds that government's reports
+    parents = parent_keys({(row.agency_key, row.agency) for row in rows if row.agency_key})
+    frame["parent"] = [parents.get(row.agency_key) for row in rows]
     return frame
 
 
