@@ -26,6 +26,7 @@ import regex
 
 from extractor.document import BBox, Block, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.values import is_value_like
+from extractor.readers.ocr_strips import Reading, read_strips
 from extractor.readers.page_text import is_page_number, is_text_frame
 
 INSTALL_HINT = "pip install 'zfxxgk-extractor[ocr]'"
@@ -217,11 +218,12 @@ class CellBox:
     x1: int
     y1: int
     boxes: list[TextBox] = field(default_factory=list)
+    quads: list = field(default_factory=list)  # the detector's text quads inside the cell
     split: bool = False  # a text box ran over this cell and a neighbour: read the cell on its own
 
-    def overlap(self, box: TextBox) -> float:
-        w = min(self.x1, box.x1) - max(self.x0, box.x0)
-        h = min(self.y1, box.y1) - max(self.y0, box.y0)
+    def overlap(self, x0: float, y0: float, x1: float, y1: float) -> float:
+        w = min(self.x1, x1) - max(self.x0, x0)
+        h = min(self.y1, y1) - max(self.y0, y0)
         return max(w, 0) * max(h, 0)
 
 
@@ -255,14 +257,15 @@ def _ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     ink = binary.copy()
     ink[cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0] = 0
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # drop speckle noise
-    boxes = run_ocr(clean, dpi, tables)
-    outside: list[TextBox] = []
-    for box in boxes:
-        if not _place_in_table(box, tables):
-            outside.append(box)
+    image = cv2.cvtColor(clean, cv2.COLOR_GRAY2BGR)
+    outside_quads = _place_quads(detect(image, dpi), tables, max(2, int(dpi * 0.015)))
+    plans, readings = _read_tables(tables, clean, image, ink, dpi, _quad_crops(image, outside_quads))
+    characters = _get_engine().text_rec.postprocess_op.character
+    outside = _text_boxes(outside_quads, [r.text(characters)[:2] for r in readings[: len(outside_quads)]])
+    for plan in plans:
+        _settle_cell(plan, readings, clean, image, dpi)
     items: list[tuple[float, Block]] = []
     for table in tables:
-        _reread_cells(table, clean, ink, dpi)
         grid = _to_grid(table, page_no, to_points)
         if grid is None:
             continue
@@ -387,22 +390,9 @@ def _keep_components(mask, keep: Callable[[int, int, int, int], bool]):
     return kept[labels]  # one lookup for all components (a mask per component cost a pass over the page each)
 
 
-def run_ocr(gray, dpi: float, tables: Sequence[TableBoxes] = ()) -> list[TextBox]:
-    """Detected and recognised text boxes of a page (axis-aligned after deskewing)."""
-    import cv2
-
-    cells = [cell for table in tables for cell in table.cells]
-    return read_text(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), dpi, cells=cells)
-
-
-def read_text(image, dpi: float, offset: tuple[float, float] = (0.0, 0.0), cells: Sequence[CellBox] = ()) -> list[TextBox]:
-    """Text boxes of a BGR image: detection on a copy scaled down to DETECT_DPI (its cost grows with
-    the pixels, and text lines stay far above the size it needs), recognition on crops taken from the
-    image at its own resolution. `offset` is added to the boxes (a crop's place on the page).
-
-    A box inside a table cell is recognised from its part inside the cell: boxes found at the lower
-    resolution are a little loose, and the rest of an erased ruling line at a cell's edge is read as
-    a '.' after a number."""
+def detect(image, dpi: float):
+    """Text quads of a BGR image (its pixels), from the detector run on a copy scaled down to
+    DETECT_DPI: its cost grows with the pixels, and text lines stay far above the size it needs."""
     import cv2
 
     engine = _get_engine()
@@ -415,12 +405,28 @@ def read_text(image, dpi: float, offset: tuple[float, float] = (0.0, 0.0), cells
     quads = quads / scale
     quads[..., 0] = quads[..., 0].clip(0, w - 1)
     quads[..., 1] = quads[..., 1].clip(0, h - 1)
-    quads = engine.sorted_boxes(quads.astype("float32"))
-    margin = max(2, int(dpi * 0.015))
-    clipped = [_clip_to_cell(quad, cells, margin) for quad in quads] if cells else quads
-    crops, _, _ = engine.text_cls(engine.get_crop_img_list(image, clipped))
+    return list(engine.sorted_boxes(quads.astype("float32")))
+
+
+def read_text(image, dpi: float, offset: tuple[float, float] = (0.0, 0.0), upright: bool = False) -> list[TextBox]:
+    """Text boxes of a BGR image: detected (`detect`), then recognised at the image's own resolution.
+    `offset` is added to the boxes (a crop's place on the page); `upright` skips the direction
+    classifier (text inside a table cell of a deskewed page)."""
+    quads = detect(image, dpi)
+    return _text_boxes(quads, recognise(_quad_crops(image, quads, upright)), offset)
+
+
+def _quad_crops(image, quads, upright: bool = False) -> list:
+    engine = _get_engine()
+    crops = engine.get_crop_img_list(image, quads) if len(quads) else []
+    if crops and not upright:
+        crops, _, _ = engine.text_cls(crops)
+    return list(crops)
+
+
+def _text_boxes(quads, readings: list[tuple[str, float]], offset: tuple[float, float] = (0.0, 0.0)) -> list[TextBox]:
     boxes = []
-    for quad, (text, score) in zip(quads, recognise(crops), strict=True):
+    for quad, (text, score) in zip(quads, readings, strict=True):
         text = unicodedata.normalize("NFC", str(text)).strip()
         if text:
             xs = [float(p[0]) + offset[0] for p in quad]
@@ -429,111 +435,152 @@ def read_text(image, dpi: float, offset: tuple[float, float] = (0.0, 0.0), cells
     return boxes
 
 
-def _clip_to_cell(quad, cells: Sequence[CellBox], margin: int):
-    """The quad clipped to the inside of the cell holding it (its centre in the cell and most of it
-    inside), else as it is."""
+def _clip_to_cell(quad, cell: CellBox, margin: int):
+    """The quad clipped to the inside of its cell (when most of it is inside), else as it is: boxes
+    found at the detector's lower resolution are a little loose, and the rest of an erased ruling line
+    at a cell's edge is read as a '.' after a number."""
     x0, y0 = quad.min(axis=0)
     x1, y1 = quad.max(axis=0)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     area = max((x1 - x0) * (y1 - y0), 1.0)
-    for cell in cells:
-        if not (cell.x0 <= cx <= cell.x1 and cell.y0 <= cy <= cell.y1):
-            continue
-        inside = max(min(cell.x1, x1) - max(cell.x0, x0), 0) * max(min(cell.y1, y1) - max(cell.y0, y0), 0)
-        left, top, right, bottom = cell.x0 + margin, cell.y0 + margin, cell.x1 - margin, cell.y1 - margin
-        if inside < 0.8 * area or right - left < 4 or bottom - top < 4:
-            return quad
-        out = quad.copy()
-        out[:, 0] = out[:, 0].clip(left, right)
-        out[:, 1] = out[:, 1].clip(top, bottom)
-        return out
-    return quad
-
-
-def recognise(crops: list) -> list[tuple[str, float]]:
-    """Text and confidence of each one-line crop, one crop per run. The stock recogniser pads every
-    crop of a batch of six to the widest of them, and its cost grows faster than the width, so a
-    number cell batched with a line of text cost as much as the line. Batching gains nothing on a CPU
-    (eight crops in one run take eight times one); each crop keeps the model's 320 px minimum width
-    (48 px high), without which short numbers were misread."""
-    import numpy as np
-
-    rec = _get_engine().text_rec
-    _, img_h, img_w = rec.rec_image_shape
-    min_ratio = img_w / img_h
-    out = []
-    for crop in crops:
-        h, w = crop.shape[:2]
-        ratio = max(w / max(h, 1), min_ratio)
-        batch = rec.resize_norm_img(crop, ratio)[np.newaxis].astype(np.float32)
-        preds = rec.session(batch)[0]
-        text, score = rec.postprocess_op(preds, False, wh_ratio_list=[w / max(h, 1)], max_wh_ratio=ratio)[0][:2]
-        out.append((str(text), float(score)))
+    inside = max(min(cell.x1, x1) - max(cell.x0, x0), 0) * max(min(cell.y1, y1) - max(cell.y0, y0), 0)
+    left, top, right, bottom = cell.x0 + margin, cell.y0 + margin, cell.x1 - margin, cell.y1 - margin
+    if inside < 0.8 * area or right - left < 4 or bottom - top < 4:
+        return quad
+    out = quad.copy()
+    out[:, 0] = out[:, 0].clip(left, right)
+    out[:, 1] = out[:, 1].clip(top, bottom)
     return out
 
 
-def _place_in_table(box: TextBox, tables: list[TableBoxes]) -> bool:
-    """Put a text box into the cell that holds it; a box straddling cells marks them for re-reading."""
-    cx, cy = (box.x0 + box.x1) / 2, box.cy
-    area = max((box.x1 - box.x0) * (box.y1 - box.y0), 1.0)
-    for table in tables:
-        x0, y0, x1, y1 = table.bbox
-        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+def recognise(crops: list) -> list[tuple[str, float]]:
+    """Text and confidence (the mean of its characters' probabilities) of each one-line crop, read in
+    strips (`readers.ocr_strips`)."""
+    characters = _get_engine().text_rec.postprocess_op.character
+    return [reading.text(characters)[:2] for reading in _readings(crops)]
+
+
+def _readings(crops: list) -> list[Reading]:
+    return read_strips(_get_engine().text_rec, crops) if crops else []
+
+
+def _place_quads(quads, tables: Sequence[TableBoxes], margin: int) -> list:
+    """Put each text quad into the cell that holds it (clipped to it); a quad straddling cells marks
+    them for reading on their own, one on a ruling line inside a table is noise. Returns the quads
+    outside every table."""
+    outside = []
+    for quad in quads:
+        x0, y0 = quad.min(axis=0)
+        x1, y1 = quad.max(axis=0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        area = max((x1 - x0) * (y1 - y0), 1.0)
+        table = next((t for t in tables if t.bbox[0] <= cx <= t.bbox[2] and t.bbox[1] <= cy <= t.bbox[3]), None)
+        if table is None:
+            outside.append(quad)
             continue
-        shares = sorted(((cell.overlap(box) / area, cell) for cell in table.cells), key=lambda item: -item[0])
+        shares = sorted(((cell.overlap(x0, y0, x1, y1) / area, cell) for cell in table.cells), key=lambda item: -item[0])
         if not shares or shares[0][0] <= 0:
-            return True  # on a ruling line inside the table: noise
+            continue
         if len(shares) == 1 or shares[1][0] < 0.08:
-            shares[0][1].boxes.append(box)
+            cell = shares[0][1]
+            cell.quads.append(_clip_to_cell(quad, cell, margin) if cell.x0 <= cx <= cell.x1 and cell.y0 <= cy <= cell.y1 else quad)
         else:
             for share, cell in shares:
                 if share >= 0.1:
                     cell.split = True
-        return True
-    return False
+    return outside
 
 
-def _reread_cells(table: TableBoxes, clean, ink, dpi: float) -> None:
-    """Read cells again on their own: those whose text box ran into a neighbour, those with ink but no
-    text (a lone small digit is easy for the detector to miss), and every short cell without Chinese
-    text, which is read once more as a number (see `read_number`)."""
+@dataclass
+class _CellRead:
+    """How one cell is read: `direct` (its one line of ink cropped tight, no detector) or from the
+    detector's quads; `first` the index of its first crop in the page's batch."""
+
+    cell: CellBox
+    interior: Any
+    has_ink: bool
+    direct: tuple[float, float, float, float] | None = None
+    first: int = -1
+    count: int = 0
+
+
+def _read_tables(tables: Sequence[TableBoxes], clean, image, ink, dpi: float, crops: list) -> tuple[list[_CellRead], list[Reading]]:
+    """Plan the reading of every cell and recognise, in one batch with `crops` (the text outside the
+    tables, first), every crop the plan needs: each cell whose ink is one line is read once, from
+    its ink cropped tight — the detector's boxes in it are not read at all; other cells from their
+    quads. Returns the plans and the readings of the whole batch."""
     margin = max(2, int(dpi * 0.015))
     min_ink = max(6, int((dpi / 150) ** 2 * 12))
-    for cell in table.cells:
-        interior = ink[cell.y0 + margin : cell.y1 - margin, cell.x0 + margin : cell.x1 - margin]
-        has_ink = interior.size > 0 and int((interior > 0).sum()) >= min_ink
-        if cell.split or (not cell.boxes and has_ink):
-            ink_rows = (interior > 0).any(axis=1).nonzero()[0] if has_ink else []
-            one_line = len(ink_rows) > 0 and ink_rows[-1] - ink_rows[0] <= dpi * 0.2
-            cell.boxes = _read_tight_text(clean, cell, interior, margin, dpi) if one_line else _read_crop(clean, cell, dpi)
-        if not has_ink and not cell.boxes:
-            continue
-        text = regex.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
-        doubtful = min((b.score for b in cell.boxes), default=0.0) < REVIEW_THRESHOLD
-        han = len(regex.findall(r"\p{Han}", text.replace("一", "").replace("无", "")))
-        if len(text) > 10 or han > 1 or (han == 1 and not doubtful):
-            continue  # words: a label, not a number
-        number = _read_tight_number(clean, cell, interior, margin, dpi) if has_ink else None
-        marker = blank_marker_shape(interior, dpi) if has_ink else None
-        if marker is not None and (number is None or (len(number[0]) == 1 and (number[0] in "1/—" or number[1] < REVIEW_THRESHOLD))):
-            value, sure = marker, 0.95  # a lone dash or slash: its shape is surer than its reading
-        elif number is None:
-            if not cell.boxes and has_ink:
-                cell.boxes = [TextBox("", 0.0, cell.x0, cell.y0, cell.x1, cell.y1)]  # ink we could not read
-            continue
-        else:
-            value, sure = number
-            score = min((b.score for b in cell.boxes), default=0.0)
-            first = unicodedata.normalize("NFKC", text)
-            if first == value or (first in _BLANK_LOOKALIKES and value == "—"):
-                sure = max(sure, score)
-            elif first and is_value_like(first):
-                if score > sure:
-                    value = text
-                sure = min(max(sure, score), 0.5)  # two readings disagree: ask for review
-            elif first and score >= 0.5:
-                sure = min(sure, 0.85)  # the first reading was fairly sure of something else
-        cell.boxes = [TextBox(value, sure, cell.x0, cell.y0, cell.x1, cell.y1)]
+    plans = []
+    batch = list(crops)
+    for table in tables:
+        for cell in table.cells:
+            interior = ink[cell.y0 + margin : cell.y1 - margin, cell.x0 + margin : cell.x1 - margin]
+            has_ink = interior.size > 0 and int((interior > 0).sum()) >= min_ink
+            plan = _CellRead(cell, interior, has_ink, first=len(batch))
+            if has_ink and _one_line(interior, dpi):
+                found = _tight_crop(clean, cell, interior, margin, dpi)
+                if found is not None:
+                    batch.append(found[0])
+                    plan.direct, plan.count = found[1], 1
+            elif cell.quads and not cell.split:
+                quad_crops = _quad_crops(image, cell.quads, upright=True)
+                batch.extend(quad_crops)
+                plan.count = len(quad_crops)
+            plans.append(plan)
+    return plans, _readings(batch)
+
+
+def _one_line(interior, dpi: float) -> bool:
+    rows = (interior > 0).any(axis=1).nonzero()[0]
+    return len(rows) > 0 and rows[-1] - rows[0] <= dpi * 0.2
+
+
+def _settle_cell(plan: _CellRead, readings: list[Reading], clean, image, dpi: float) -> None:
+    """The cell's text boxes from its readings; a cell without Chinese words read as a number (see
+    `number_of`), a lone dash or slash by its shape, ink nothing could read as an empty box with
+    confidence 0."""
+    cell, interior, has_ink = plan.cell, plan.interior, plan.has_ink
+    margin = max(2, int(dpi * 0.015))
+    characters = _get_engine().text_rec.postprocess_op.character
+    own = readings[plan.first : plan.first + plan.count]
+    number = None
+    if plan.direct is not None:
+        text, score, _ = own[0].text(characters)
+        cell.boxes = [TextBox(text, score, *plan.direct)] if text else []
+        number = number_of(own[0])
+    elif plan.count:
+        cell.boxes = _text_boxes(cell.quads, [r.text(characters)[:2] for r in own])
+    if plan.direct is None and (cell.split or (not cell.boxes and has_ink)):
+        cell.boxes = _read_crop(clean, cell, dpi)  # several lines, or boxes across cells: detect in the cell alone
+    if not has_ink and not cell.boxes:
+        return
+    text = regex.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
+    doubtful = min((b.score for b in cell.boxes), default=0.0) < REVIEW_THRESHOLD
+    han = len(regex.findall(r"\p{Han}", text.replace("一", "").replace("无", "")))
+    if len(text) > 10 or han > 1 or (han == 1 and not doubtful):
+        return  # words: a label, not a number
+    if plan.direct is None and has_ink:
+        number = _read_tight_number(clean, cell, interior, margin, dpi)
+    marker = blank_marker_shape(interior, dpi) if has_ink else None
+    if marker is not None and (number is None or (len(number[0]) == 1 and (number[0] in "1/—" or number[1] < REVIEW_THRESHOLD))):
+        value, sure = marker, 0.95  # a lone dash or slash: its shape is surer than its reading
+    elif number is None:
+        if not cell.boxes and has_ink:
+            cell.boxes = [TextBox("", 0.0, cell.x0, cell.y0, cell.x1, cell.y1)]  # ink we could not read
+        return
+    else:
+        value, sure = number
+        score = min((b.score for b in cell.boxes), default=0.0)
+        first = unicodedata.normalize("NFKC", text)
+        if first == value or (first in _BLANK_LOOKALIKES and value == "—"):
+            sure = max(sure, score)
+        elif first and is_value_like(first):
+            if score > sure:
+                value = text
+            sure = min(max(sure, score), 0.5)  # two readings disagree: ask for review
+        elif first and score >= 0.5:
+            sure = min(sure, 0.85)  # the first reading was fairly sure of something else
+    cell.boxes = [TextBox(value, sure, cell.x0, cell.y0, cell.x1, cell.y1)]
 
 
 def blank_marker_shape(interior, dpi: float) -> str | None:
@@ -584,30 +631,17 @@ def _tight_crop(clean, cell: CellBox, interior, margin: int, dpi: float):
     return cv2.cvtColor(tight, cv2.COLOR_GRAY2BGR), (x0, y0, x0 + w, y0 + h)
 
 
-def _read_tight_text(clean, cell: CellBox, interior, margin: int, dpi: float) -> list[TextBox]:
-    """Recognise a cell's single line of ink without running the detector (ten times cheaper)."""
-    found = _tight_crop(clean, cell, interior, margin, dpi)
-    if found is None:
-        return []
-    image, (x0, y0, x1, y1) = found
-    text, score = recognise([image])[0]
-    text = text.strip()
-    return [TextBox(text, score, x0, y0, x1, y1)] if text else []
-
-
 def _read_tight_number(clean, cell: CellBox, interior, margin: int, dpi: float) -> tuple[str, float] | None:
     """A cell's ink read as a number, line by line: a number too wide for its column wraps ('1,63'
     over '3'), and the recogniser reads two lines in one crop as garbage."""
-    read = []
+    crops = []
     for band in ink_lines(interior, dpi):
         found = _tight_crop(clean, cell, band, margin, dpi)
         if found is None:
             return None
-        number = read_number(found[0])
-        if number is None:
-            return None
-        read.append(number)
-    if not read:
+        crops.append(found[0])
+    read = [number_of(reading) for reading in _readings(crops)]
+    if not read or any(number is None for number in read):
         return None
     value = "".join(text for text, _ in read)
     return (value, min(sure for _, sure in read)) if is_value_like(value) else None
@@ -652,17 +686,18 @@ _class_index: tuple[list[str], list[list[int]]] | None = None
 
 
 def read_number(image) -> tuple[str, float] | None:
-    """Recognise a one-line crop as a number: the recogniser's per-step probabilities are decoded over
-    digits, separators, signs and blank markers only (CTC greedy decoding), so a '1' whose serif makes
-    it look like 'L' still comes out as '1'. The confidence is the least sure character's probability.
-    Returns None when nothing was read."""
-    import numpy as np
+    """Recognise a one-line crop as a number (see `number_of`)."""
+    return number_of(_readings([image])[0])
 
+
+def number_of(reading: Reading) -> tuple[str, float] | None:
+    """A reading decoded as a number: the recogniser's per-step probabilities are decoded over digits,
+    separators, signs and blank markers only (CTC greedy decoding), so a '1' whose serif makes it look
+    like 'L' still comes out as '1'. The confidence is the least sure character's probability.
+    Returns None when nothing was read."""
     global _class_index
-    rec = _get_engine().text_rec
-    characters = rec.postprocess_op.character
     if _class_index is None:
-        where = {ch: i for i, ch in enumerate(characters)}
+        where = {ch: i for i, ch in enumerate(_get_engine().text_rec.postprocess_op.character)}
         labels, indices = [], []
         for label, members in _NUMBER_CLASSES.items():
             found = sorted({where[ch] for ch in members if ch in where})
@@ -670,24 +705,9 @@ def read_number(image) -> tuple[str, float] | None:
                 labels.append(label)
                 indices.append(found)
         _class_index = (labels, indices)
-    labels, indices = _class_index
-    _, img_h, img_w = rec.rec_image_shape
-    h, w = image.shape[:2]
-    batch = rec.resize_norm_img(image, max(img_w / img_h, w / max(h, 1)))[np.newaxis].astype(np.float32)
-    preds = rec.session(batch)[0][0]  # steps x characters, softmax probabilities
-    scores = np.concatenate([preds[:, :1], np.stack([preds[:, idx].sum(axis=1) for idx in indices], axis=1)], axis=1)
-    best = scores.argmax(axis=1)
-    out: list[str] = []
-    sure: list[float] = []
-    previous = 0
-    for step, k in enumerate(best):
-        if k != 0 and k != previous:
-            out.append(labels[k - 1])
-            sure.append(float(scores[step, k]))
-        previous = k
-    if not out:
+    text, sure = reading.classes(*_class_index)
+    if not text:
         return None
-    text = "".join(out)
     if set(text) == {"-"}:
         text = "—"
     return text, round(min(sure), 4)
@@ -702,7 +722,7 @@ def _read_crop(clean, cell: CellBox, dpi: float) -> list[TextBox]:
         return []
     pad = 16
     padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return read_text(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR), dpi, offset=(cell.x0 - pad, cell.y0 - pad))
+    return read_text(cv2.cvtColor(padded, cv2.COLOR_GRAY2BGR), dpi, offset=(cell.x0 - pad, cell.y0 - pad), upright=True)
 
 
 def _join_lines(boxes: list[TextBox]) -> list[list[TextBox]]:

@@ -123,18 +123,25 @@ def _trimmed(split: SplitRow, width: int) -> tuple[list[str], list[BBox | None]]
     return split.values[span], split.value_boxes[span]
 
 
-def _ocr_confidence(row: Row, raw: str) -> float | None:
-    """The OCR confidence of the cell a value came from (the least one when the same text is in
-    several cells of the row); None when the row was not OCR'd."""
+def _ocr_confidence(row: Row, raw: str, box: BBox | None = None) -> float | None:
+    """The OCR confidence of the cell a value came from: the cell with this box, else (no geometry)
+    the least one of the cells with this text; None when the row was not OCR'd. By box, because a
+    row often prints the same number twice (a total and its only part) and a doubtful reading of one
+    must not make the other doubtful."""
     if not row.confidence:
         return None
-    found = [c for text, c in zip(row.cells, row.confidence, strict=False) if c is not None and text == raw]
+    cells = list(zip(row.cells, row.confidence, row.boxes or [None] * len(row.cells), strict=False))
+    if box is not None:
+        exact = [c for text, c, b in cells if c is not None and text == raw and b == box]
+        if exact:
+            return min(exact)
+    found = [c for text, c, _ in cells if c is not None and text == raw]
     return min(found) if found else None
 
 
 def _cell(code: str, raw: str, row: Row, label: str, confidence: float = 1.0, box: BBox | None = None) -> Cell:
     value = parse_value(raw)
-    ocr = _ocr_confidence(row, raw)
+    ocr = _ocr_confidence(row, raw, box)
     if ocr is not None:
         confidence = min(confidence, ocr)
     return Cell(
