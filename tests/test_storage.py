@@ -19,7 +19,7 @@ from builders import REAL
 
 from extractor.store import copies, review, schema
 from extractor.store import database as storage
-from extractor.store.ingest import ingest
+from extractor.store.ingest import cross_rows, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "corpus"
@@ -83,6 +83,22 @@ def test_two_ingests_at_once_equal_a_sequential_run(sequential, db_url):
     assert "cross_year.carry_over" in rules and "cross_report.duplicate_year" not in rules
     assert sum(1 for row in got["reports"] if row[-1]) == len(got["reports"]) - 1  # one of two copies is not canonical
     assert got == expected
+
+
+def test_the_cross_checks_see_the_same_in_the_slim_load(sequential):
+    """refresh_derived loads cells as code and value alone (a national database is millions of
+    cells): the cross-report findings must be those of the fully loaded reports."""
+    tmp, _ = sequential
+    db = storage.connect(str(tmp / "seq.db"))
+    try:
+        with db.read() as conn:
+            chosen = copies.chosen_ids(conn)
+        full = cross_rows(storage.load_reports(db), chosen)
+        slim = cross_rows(storage.load_reports(db, values_only=True), chosen)
+        assert {row["rule"] for row in full} >= {"cross_year.carry_over"}
+        assert slim == full and db.scalar("SELECT count(*) FROM cross_findings") == len(full)
+    finally:
+        db.close()
 
 
 def test_decisions_recorded_during_an_ingest_are_all_kept(tmp_path, db_url):

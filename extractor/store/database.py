@@ -579,12 +579,12 @@ def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str |
         if locked:
             with db.begin() as conn:
                 _lock_derived(conn)
-                loaded = load_reports(conn)
+                loaded = load_reports(conn, values_only=True)
                 rows = compute_cross(loaded, copies.chosen_ids(conn))
                 return _write_derived(conn, rows)
         with db.read() as conn:
             generation = _generation(conn)
-            loaded = load_reports(conn)
+            loaded = load_reports(conn, values_only=True)
             canonical = copies.chosen_ids(conn)
         rows = compute_cross(loaded, canonical)
         with db.begin() as conn:
@@ -644,12 +644,14 @@ def _replace_cross_findings(conn: Connection, rows: list[dict[str, Any]]) -> int
 
 
 def load_reports(
-    source: Database | Connection, ids: Iterable[int] | None = None, with_details: bool = False
+    source: Database | Connection, ids: Iterable[int] | None = None, with_details: bool = False, values_only: bool = False
 ) -> list[tuple[int, str | None, Report]]:
-    """Successfully parsed reports as (id, agency_key, Report); cells always, sections/findings on request."""
+    """Successfully parsed reports as (id, agency_key, Report); cells always, sections/findings on request.
+    `values_only`: cells with their code and value alone (no printed text, page or box), as the
+    cross-report checks need them over a whole database: less than half the memory."""
     if isinstance(source, Database):
         with source.read() as conn:
-            return load_reports(conn, ids, with_details)
+            return load_reports(conn, ids, with_details, values_only)
     conn = source
     r = s.reports.c
     query = sa.select(
@@ -683,12 +685,16 @@ def load_reports(
     # one str object per distinct code, label and printed value: they repeat across reports, and a
     # national database loaded for the cross-report checks holds millions of cells
     same: dict[str, str] = {}
-    for rep, (code, value, raw, page, conf, label, derived, x0, y0, x1, y1) in rows(
-        s.cells, c.code, c.value, c.raw, c.page, c.confidence, c.label, c.derived, c.x0, c.y0, c.x1, c.y1, order=c.id
-    ):
-        box = (x0, y0, x1, y1) if x0 is not None else None
-        code, raw, label = same.setdefault(code, code), same.setdefault(raw or "", raw or ""), same.setdefault(label or "", label or "")
-        rep.cells.append(Cell(code, value, raw, page, conf if conf is not None else 1.0, label, bool(derived), box))
+    if values_only:
+        for rep, (code, value) in rows(s.cells, c.code, c.value, order=c.id):
+            rep.cells.append(Cell(same.setdefault(code, code), value, ""))
+    else:
+        for rep, (code, value, raw, page, conf, label, derived, x0, y0, x1, y1) in rows(
+            s.cells, c.code, c.value, c.raw, c.page, c.confidence, c.label, c.derived, c.x0, c.y0, c.x1, c.y1, order=c.id
+        ):
+            box = (x0, y0, x1, y1) if x0 is not None else None
+            code, raw, label = same.setdefault(code, code), same.setdefault(raw or "", raw or ""), same.setdefault(label or "", label or "")
+            rep.cells.append(Cell(code, value, raw, page, conf if conf is not None else 1.0, label, bool(derived), box))
     t = s.sentences.c
     body = t.text if with_details else sa.case((t.text.like("%全%"), t.text), else_="")
     for rep, (section, page, body_text, key, chars) in rows(s.sentences, t.section, t.page, body, t.key, t.chars, order=t.idx):
