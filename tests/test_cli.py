@@ -109,6 +109,8 @@ def test_bad_input_one_line_error_exit_2(tmp_path, case):
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert str(path) in lines[0] and reason in lines[0]
+    said = lines[0].split(f"{path}: ", 1)[1]
+    assert "\u4e00" <= said[0] <= "\u9fff", said  # in Chinese first, the engine's words after
 
 
 def test_rules_lists_every_rule():

@@ -13,6 +13,7 @@ from extractor.cli import web as cli_web
 from extractor.cli.options import limit_options, pop_limits
 from extractor.document import ReadError
 from extractor.guard import parse_guarded
+from extractor.lexicon.labels import failure_text
 from extractor.outputs.render import RENDERERS
 from extractor.readers import printable
 from extractor.version import PARSER_VERSION
@@ -44,11 +45,12 @@ def parse_command(path: str, fmt: str, output: str | None, rules_path: str | Non
     shown = printable(path)
     try:
         report = parse_guarded(path, limits, ocr=ocr, rules=config)
-    except ReadError as exc:
-        click.echo(f"extractor: {shown}: {exc} [{exc.kind}]", err=True)
+    except ReadError as exc:  # said in Chinese first, the engine's own words after (as the pages say it)
+        click.echo(f"extractor: {shown}: {failure_text(str(exc), exc.kind)} [{exc.kind}]", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # never show a traceback to a user; say what broke and where
-        click.echo(f"extractor: {shown}: could not be parsed ({exc.__class__.__name__}: {exc})", err=True)
+        reason = f"could not be parsed ({exc.__class__.__name__}: {exc})"
+        click.echo(f"extractor: {shown}: {failure_text(reason, 'corrupt')}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     rendered = RENDERERS[fmt](report)
     if output:
