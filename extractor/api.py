@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractor.checks.ocr import annotate_identity_findings, review_findings
+from extractor.checks.ocr import annotate_identity_findings, confirm_by_identities, review_findings
 from extractor.checks.rules import run_checks
 from extractor.checks.settings import RulesConfig
 from extractor.checks.settings import apply as apply_rules
@@ -67,6 +67,7 @@ def parse_document(doc: Document) -> Report:
         report.template = tables["t2"].template or tables["t3"].template
         findings = _structure_findings(layout, tables)
     findings.extend(run_checks(report))
+    confirm_by_identities(doc, report)  # OCR: a doubtful reading the table's arithmetic pins down is sure
     annotate_identity_findings(doc, report, findings)  # OCR: an identity broken by one doubtful cell says so
     findings.extend(review_findings(doc, report))  # OCR: values to check against the scan
     findings.extend(Finding(rule="document.note", severity="info", message=note) for note in doc.notes)

@@ -2,7 +2,8 @@
 
 Why: a large share of reports are scans. The harness must reach 99.5 % of cells on the scan fixtures
 (rendered corpus PDFs at 150/200 dpi, rotated, noisy, no text layer), and a value OCR may have got wrong
-must never pass silently: every wrong cell must have confidence < 1 or a review finding.
+must never pass silently: every wrong cell must have confidence < 1 or a review finding — and a value
+read right must raise no review warning.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def test_scans_meet_accuracy_and_every_miss_is_flagged() -> None:
     assert overall["failed"] == 0
     assert overall["cell_accuracy"] >= 0.995, overall
     assert overall["recall"] == 1.0, overall
+    # correctly read values raise no review warning (the other half, every misreading flagged, is
+    # tests/test_ocr_degraded.py)
+    alarms = [(Path(r.file).name, a.get("message")) for r in results for a in r.false_alarms]
+    assert not alarms, alarms
     unflagged = []
     for result in results:
         report = reports.get(result.file)

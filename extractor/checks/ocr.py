@@ -8,6 +8,8 @@ cell says so, because the likelier explanation is a misreading, not a wrong repo
 
 from __future__ import annotations
 
+from extractor.checks.base import current_tolerance
+from extractor.checks.tables import identities
 from extractor.document import Document, Grid
 from extractor.lexicon.labels import cell_catalogue
 from extractor.report import Cell, Finding, Report
@@ -79,3 +81,44 @@ def annotate_identity_findings(doc: Document, report: Report, findings: list[Fin
             cell = unsure[0]
             shown = cell.raw.strip() or "空白"
             finding.message += f"；其中{describe(cell)} OCR 读作「{shown}」（置信度 {cell.confidence:.2f}），很可能是识别错误，请先核对该单元格"
+
+
+def confirm_by_identities(doc: Document, report: Report, threshold: float = REVIEW_THRESHOLD) -> None:
+    """Raise the confidence of a doubtful OCR reading that the table's arithmetic pins down.
+
+    Why: the recogniser's score says how clean a glyph looked, not whether the number is right; on a
+    clean scan most doubtful readings are right. A cell of an identity that holds, whose other cells
+    were all read with confidence, has exactly the value the others imply: a misreading of it would
+    break the identity. So its confidence becomes the least of theirs. Not confirmed: a cell in any
+    broken identity (it may be the misread one) or in one that cannot be checked (a cell of it was not
+    read: a value shifted into the wrong column can balance the row it stayed in), ink nothing could
+    read (confidence 0), and a cell whose identities hold only together with other doubtful cells
+    (two misreadings of one glyph can agree). Confirmed cells can confirm others (the row fixes one cell, then the column the next).
+    """
+    pages = ocr_pages(doc)
+    if not pages:
+        return
+    cells = report.cell_map()
+    tolerance = max(current_tolerance(), 1e-9)
+    checked: list[tuple[list[str], bool | None]] = []  # None: a cell of it was not read, it cannot be checked
+    for _, left, right in identities(cells):
+        if all(c in cells and cells[c].value is not None for c in left + right):
+            holds = abs(sum(cells[c].value for c in left) - sum(cells[c].value for c in right)) <= tolerance  # type: ignore[misc]
+            checked.append((left + right, holds))
+        else:
+            checked.append((left + right, None))
+    changed = True
+    while changed:
+        changed = False
+        for cell in report.cells:
+            if cell.page not in pages or cell.derived or cell.value is None or not 0.0 < cell.confidence < threshold:
+                continue
+            mine = [(codes, holds) for codes, holds in checked if cell.code in codes]
+            if not mine or not all(holds for _, holds in mine):
+                continue  # in a broken identity, or one that cannot be checked: no evidence either way
+            for codes, _ in mine:
+                others = [cells[c] for c in codes if c != cell.code]
+                if all(o.confidence >= threshold for o in others):
+                    cell.confidence = round(min(o.confidence for o in others), 3)
+                    changed = True
+                    break

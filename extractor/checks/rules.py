@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from extractor.checks.base import TOLERANCE, Rule
 from extractor.checks.narrative import check_narrative, check_narrative_parts, check_narrative_percentage
+from extractor.checks.ocr import REVIEW_THRESHOLD
 from extractor.checks.structure import (
     MOSTLY_BLANK,
     check_empty_problems,
@@ -74,7 +75,7 @@ RULES: list[Rule] = [
     Rule("structure.blank_row", "warning", "结构", "无框线且零值留空的表三中，只印出标签的行按空白（0）读取", _reported_elsewhere, source="parser"),
     Rule("structure.pre2019", "info", "结构", "2019 年以前的报告没有统一表格格式，不提取统计表", _reported_elsewhere, source="parser"),
     Rule("document.note", "info", "文件", "读取文件时的说明（如使用 OCR）", _reported_elsewhere, source="parser"),
-    Rule("ocr.low_confidence", "warning", "扫描件", "OCR 读出的数值置信度低于 0.9：注明页码、表、行、列与读出的文字，请对照原件核对", _reported_elsewhere, source="parser", skipped="非 OCR 页"),
+    Rule("ocr.low_confidence", "warning", "扫描件", f"OCR 读出的数值置信度低于 {REVIEW_THRESHOLD}：注明页码、表、行、列与读出的文字，请对照原件核对", _reported_elsewhere, source="parser", skipped="非 OCR 页"),
     Rule("ocr.unreadable", "warning", "扫描件", "OCR 读出的数值单元格文字不是数字（不按 0 计）", _reported_elsewhere, source="parser", skipped="非 OCR 页"),
 ]
 

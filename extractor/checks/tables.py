@@ -227,6 +227,34 @@ def _identity_failures(cells: dict[str, Cell]) -> set[tuple[str, tuple[str, ...]
     return out
 
 
+_T3_OTHER_PARTS = ("no_correction", "unpaid_fee", "other")
+
+
+def identities(cells: dict[str, Cell]) -> list[tuple[str, list[str], list[str]]]:
+    """Every arithmetic identity of 表三 and 表四 the rules above check, as (rule, left, right): the
+    cells of `left` sum to those of `right`. A derived cell (（六）其他处理 computed from its sub-rows)
+    stands as its sub-rows, so each identity is over cells as printed."""
+
+    def printed(code: str) -> list[str]:
+        cell = cells.get(code)
+        if cell is not None and cell.derived and code.startswith("t3.other.") and code.count(".") == 2:
+            return [f"t3.other.{part}.{code.rsplit('.', 1)[1]}" for part in _T3_OTHER_PARTS]
+        return [code]
+
+    out: list[tuple[str, list[str], list[str]]] = []
+    for col in T3_COLUMN_NAMES:
+        out.append(("t3.balance", [f"t3.new.{col}", f"t3.carried_in.{col}"], [f"t3.total.{col}", f"t3.carried_over.{col}"]))
+        out.append(("t3.column_sum", [f"t3.total.{col}"], [c for row in T3_RESULT_ROWS for c in printed(f"t3.{row}.{col}")]))
+        if not (cells.get(f"t3.other.{col}") is not None and cells[f"t3.other.{col}"].derived):
+            out.append(("t3.other_split", [f"t3.other.{col}"], [f"t3.other.{p}.{col}" for p in _T3_OTHER_PARTS]))
+    for row in T3_ROWS_WITH_TOTAL:
+        if not (cells.get(f"t3.{row}.total") is not None and cells[f"t3.{row}.total"].derived):
+            out.append(("t3.row_sum", [f"t3.{row}.total"], [f"t3.{row}.{c}" for c in T3_APPLICANT_COLUMNS]))
+    for group in vocabulary()["t4"]["groups"]:
+        out.append(("t4.group_total", [f"t4.{group}.total"], [f"t4.{group}.{c}" for c in ("upheld", "corrected", "other", "pending")]))
+    return out
+
+
 def _single_digit(cell: Cell | None) -> bool:
     return cell is not None and not cell.derived and isinstance(cell.value, int) and norm(cell.raw) in "0123456789" and len(norm(cell.raw)) == 1
 

@@ -27,6 +27,7 @@ from extractor.lexicon.labels import (
 )
 from extractor.lexicon.textnorm import clean, norm
 from extractor.lexicon.values import parse_value
+from extractor.readers.ocr import REVIEW_THRESHOLD
 from extractor.reading.locate import Layout, Row
 from extractor.report import Cell, Finding
 
@@ -85,13 +86,21 @@ def split_row(row: Row) -> SplitRow:
             return SplitRow(row, cells[0], [], loose=True)
         return SplitRow(row, label, values, loose=True, value_boxes=_word_boxes(row, values))
     last_label = -1
+    seen_value = False
     for i, cell in enumerate(cells):
-        if cell and not parse_value(cell).ok:
+        if cell and not parse_value(cell).ok and not (seen_value and last_label >= 0 and _doubtful_ocr(row, i)):
             last_label = i
+        seen_value = seen_value or (last_label >= 0 and i > last_label and bool(cell) and parse_value(cell).ok)
     label = " ".join(c for c in cells[: last_label + 1] if c)
     slots = row.slots[last_label + 1 :] if row.slots else None
     boxes = list(row.boxes[last_label + 1 :]) if row.boxes else []
     return SplitRow(row, label, list(cells[last_label + 1 :]), loose=False, value_slots=slots, value_boxes=boxes)
+
+
+def _doubtful_ocr(row: Row, i: int) -> bool:
+    """Cell i of the row was read by OCR with doubt: among the values after the label, such a cell
+    is a value the recogniser could not read ('α' for a smudged digit), not more of the label."""
+    return bool(row.confidence) and i < len(row.confidence) and row.confidence[i] is not None and row.confidence[i] < REVIEW_THRESHOLD  # type: ignore[index,operator]
 
 
 def _word_boxes(row: Row, values: list[str]) -> list[BBox | None]:
