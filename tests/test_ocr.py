@@ -149,3 +149,21 @@ def test_number_wrapped_in_its_cell_is_read_line_by_line() -> None:
                     read[text] = grid.confidence.get((r, c), 0.0)
     assert set(read) == {"1,673", "1,794", "1,633", "1,751"}
     assert all(sure > 0.5 for sure in read.values()), read
+
+
+def test_the_models_run_folded_and_a_model_that_cannot_be_folded_runs_as_shipped(tmp_path) -> None:
+    from extractor.readers.ocr import _folded_session, _get_engine
+
+    engine = _get_engine()
+    assert engine.text_rec.session.session._model_path is None  # our session, built from the folded bytes
+
+    class Stock:  # a session from a release that no longer names its model file
+        def run(self, *args):
+            return []
+
+    stock = Stock()
+    assert _folded_session(stock, None) is stock
+    broken = Stock()
+    broken._model_path = str(tmp_path / "not-a-model.onnx")
+    (tmp_path / "not-a-model.onnx").write_bytes(b"not onnx")
+    assert _folded_session(broken, None) is broken

@@ -118,15 +118,21 @@ def _session_options(threads: int) -> Any:
 
 
 def _folded_session(session: Any, options: Any) -> Any:
-    """The same model, its affines folded (`readers.onnx_fold`), in a new session with these options."""
+    """The same model, its affines folded (`readers.onnx_fold`), in a new session with these options.
+    The model file is found through onnxruntime's private `_model_path`: should a release of
+    rapidocr or onnxruntime change that, or the fold fail on another model, the stock session is
+    kept — the same readings (the fold only changes float rounding), only slower."""
     from pathlib import Path
 
     import onnxruntime as ort
 
-    from extractor.readers.onnx_fold import fold_model
+    try:
+        from extractor.readers.onnx_fold import fold_model
 
-    data = fold_model(Path(session._model_path).read_bytes())
-    return ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
+        data = fold_model(Path(session._model_path).read_bytes())
+        return ort.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception:  # noqa: BLE001 - any failure here costs speed, never a reading
+        return session
 
 
 # ---------------------------------------------------------------------------------------------- progress
