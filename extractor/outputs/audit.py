@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import os
 import re
 import zipfile
@@ -28,8 +27,9 @@ from extractor.lexicon.labels import failure_text, file_status_label, rule_title
 from extractor.outputs.pages import render_page, render_region
 from extractor.store import copies
 from extractor.store import database as storage
+from extractor.store.catalog import FindingView, findings_by_report
 from extractor.store.ingest import member_name
-from extractor.store.review import DECISION_LABELS, Decision, decisions
+from extractor.store.review import DECISION_LABELS, Decision
 
 SEVERITY_LABELS = {s: severity_label(s) for s in ("error", "warning", "info")}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -47,22 +47,6 @@ class AuditError(Exception):
 
 
 @dataclass
-class AuditFinding:
-    fingerprint: str
-    rule: str
-    severity: str
-    message: str
-    codes: list[str]
-    section: str | None
-    expected: Any
-    actual: Any
-    page: int | None
-    cross: bool = False
-    decision: Decision | None = None
-    image: str | None = None  # id of the report image it refers to
-
-
-@dataclass
 class AuditReport:
     id: int
     agency: str
@@ -71,7 +55,7 @@ class AuditReport:
     template: str | None
     path: str
     format: str
-    findings: list[AuditFinding] = field(default_factory=list)
+    findings: list[FindingView] = field(default_factory=list)
     agency_found: bool = True  # False: named after its file (no agency to write a letter to)
     copies: list[str] = field(default_factory=list)  # file names of the other copies of this agency-year
     images: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (caption, base64 PNG)
@@ -146,7 +130,6 @@ def collect(
     db = storage.connect(db_path)
     stack = ExitStack()
     try:
-        made = decisions(db)
         conn = stack.enter_context(db.read())
         reports: dict[int, AuditReport] = {}
         for rid, path, fmt, agency_name, key, yr, template in conn.execute(sql(
@@ -165,20 +148,9 @@ def collect(
             )
             if not agency and year is None
         ]
-        for rid, fp, rule, severity, message, codes, section, expected, actual, page in conn.execute(sql(
-            "SELECT report_id, fingerprint, rule, severity, message, codes, section, expected, actual, page FROM findings ORDER BY id"
-        )):
+        for rid, found in findings_by_report(conn).items():
             if rid in reports:
-                reports[rid].findings.append(
-                    AuditFinding(fp or "", rule, severity, message, json.loads(codes), section, expected, actual, page, decision=made.get(fp))
-                )
-        for rid, fp, rule, severity, message, codes, expected, actual in conn.execute(sql(
-            "SELECT report_id, fingerprint, rule, severity, message, codes, expected, actual FROM cross_findings ORDER BY id"
-        )):
-            if rid in reports:
-                reports[rid].findings.append(
-                    AuditFinding(fp or "", rule, severity, message, json.loads(codes), None, expected, actual, None, cross=True, decision=made.get(fp))
-                )
+                reports[rid].findings.extend(found)
         boxes: dict[int, list[tuple[str, int, tuple[float, float, float, float]]]] = defaultdict(list)
         for rid, tbl, page, x0, y0, x1, y1 in conn.execute(sql("SELECT report_id, tbl, page, x0, y0, x1, y1 FROM table_boxes")):
             boxes[rid].append((tbl, page, (x0, y0, x1, y1)))
@@ -350,7 +322,7 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-def _decision_text(d: Decision | None) -> str:
+def _decision_text(d: Decision | Any | None) -> str:
     if d is None:
         return "未审核"
     text = DECISION_LABELS.get(d.decision, d.decision)

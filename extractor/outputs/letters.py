@@ -20,7 +20,8 @@ from datetime import date
 
 from extractor.checks.cross import file_name
 from extractor.lexicon.labels import rule_action, rule_title, section_heading, severity_label, wording
-from extractor.outputs.audit import Audit, AuditFinding, AuditReport
+from extractor.outputs.audit import Audit, AuditReport
+from extractor.store.catalog import FindingView
 
 _CN_NUMBERS = "一二三四五六七八九十"
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
@@ -96,7 +97,7 @@ class Letter:
         return sorted({i.year for i in self.items if i.year})
 
 
-def _to_correct(rep: AuditReport) -> list[AuditFinding]:
+def _to_correct(rep: AuditReport) -> list[FindingView]:
     """Errors and warnings not dismissed by the reviewer: what the agency must fix or explain."""
     return [f for f in rep.findings if f.severity in ("error", "warning") and not (f.decision and f.decision.decision == "dismissed")]
 
@@ -107,7 +108,7 @@ def _num(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _item(rep: AuditReport, f: AuditFinding) -> LetterItem:
+def _item(rep: AuditReport, f: FindingView) -> LetterItem:
     if f.page:
         where = f"第 {f.page} 页"
     elif f.section:

@@ -77,6 +77,21 @@ def _all_findings(conn: Connection, report_ids: list[int] | None = None) -> list
     return rows + [("cross", r) for r in conn.execute(q2.order_by(c.c.id))]
 
 
+def findings_by_report(conn: Connection, report_ids: list[int] | None = None) -> dict[int, list[FindingView]]:
+    """The stored findings of these reports (all when None), each with its decision: the report's
+    own findings in stored order, then its cross-report ones."""
+    made = _decided(conn)
+    out: dict[int, list[FindingView]] = defaultdict(list)
+    for kind, f in _all_findings(conn, report_ids):
+        cross = kind == "cross"
+        out[f.report_id].append(
+            FindingView(f.fingerprint or "", f.rule, f.severity, f.message, json.loads(f.codes or "[]"),
+                        None if cross else f.section, f.expected, f.actual, None if cross else f.page, cross,
+                        made.get(f.fingerprint))  # fmt: skip
+        )
+    return out
+
+
 def _decided(conn: Connection) -> dict[str, Any]:
     return {r.fingerprint: r for r in conn.execute(select(decisions))}
 
@@ -171,9 +186,10 @@ class FindingView:
     expected: Any
     actual: Any
     page: int | None
-    cross: bool
+    cross: bool = False
     decision: Any = None  # the decisions row, or None
     history: list[Any] = field(default_factory=list)  # decision_log rows, oldest first
+    image: str | None = None  # the audit report's id of the page image it points at
 
 
 @dataclass
@@ -232,15 +248,8 @@ def report_detail(conn: Connection, report_id: int) -> ReportDetail | None:
         bbox = (c.x0, c.y0, c.x1, c.y1) if None not in (c.x0, c.y0, c.x1, c.y1) else None
         cell_views.append(CellView(c.code, c.value, c.raw or "", c.page, c.confidence if c.confidence is not None else 1.0,
                                    c.label or "", bool(c.derived), bbox, revised.get(c.code)))  # fmt: skip
-    made = _decided(conn)
-    found = []
-    prints = []
-    for kind, f in _all_findings(conn, [report_id]):
-        cross = kind == "cross"
-        found.append(FindingView(f.fingerprint or "", f.rule, f.severity, f.message, json.loads(f.codes or "[]"),
-                                 None if cross else f.section, f.expected, f.actual, None if cross else f.page, cross,
-                                 made.get(f.fingerprint)))  # fmt: skip
-        prints.append(f.fingerprint)
+    found = findings_by_report(conn, [report_id]).get(report_id, [])
+    prints = [f.fingerprint for f in found]
     logs: dict[str, list[Any]] = defaultdict(list)
     if prints:
         for entry in conn.execute(select(decision_log).where(decision_log.c.fingerprint.in_(prints)).order_by(decision_log.c.id)):
