@@ -78,7 +78,7 @@ def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int])
 
 def parent_keys(agencies: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     """agency key → the key of the people's government it comes under, among these (key, printed
-    name) pairs: the government of the innermost area its key names ('洪泽区教育局' → 洪泽区人民政府,
+    name) pairs: the government of the innermost area its key names ('洪泽区教育局' → 淮安市洪泽区人民政府,
     '淮安市洪泽区人民政府' → 淮安市人民政府). What a key prints before the area must agree with what the
     government prints before it (清河市滨湖区… is not under 临溪市滨湖区人民政府; either may leave the
     city out, and the government agreeing on more of it wins). An area two governments share as far
@@ -98,7 +98,7 @@ def parent_keys(agencies: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     for key, _name in agencies:
         named = [a for a in areas_in(key, areas, lengths) if a != own.get(key)]
         for area in sorted(named, key=lambda a: (key.rfind(a) + len(a), len(a)), reverse=True):  # innermost first
-            before = key[: key.find(area)]
+            before = key[: key.rfind(area)]
             agreeing = {g: min(len(outer), len(before)) for g, outer in governments[area] if g != key and (outer.endswith(before) or before.endswith(outer))}
             if agreeing:  # the governments that agree on the most of the enclosing units
                 best = [g for g, n in agreeing.items() if n == max(agreeing.values())]
