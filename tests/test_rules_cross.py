@@ -142,6 +142,8 @@ def test_parent_is_the_government_of_the_innermost_area_named():
         "淮安市人民政府", "淮安市洪泽区人民政府", "洪泽区教育局", "淮安市洪泽区财政局", "淮安市教育局",
         "临溪市滨湖区人民政府", "临溪市滨湖区城市管理局", "清河市滨湖区审批服务管理局", "中共临溪市滨湖区委办公室",
         "鼓楼区人民政府", "南京市鼓楼区人民政府", "鼓楼区教育局", "南京市鼓楼区教育局", "某某市科学技术局",
+        "平潭综合实验区", "平潭综合实验区教育与体育局", "淮安市经济技术开发区管理委员会", "淮安市经济技术开发区财政局",
+        "高新区", "清河市高新区人力资源和社会保障局",
     ]  # fmt: skip
     parents = parent_keys([(agency_key(n), n) for n in names])
     assert parents == {
@@ -152,7 +154,11 @@ def test_parent_is_the_government_of_the_innermost_area_named():
         "临溪市滨湖区城市管理局": "临溪市滨湖区人民政府",
         "中共临溪市滨湖区委办公室": "临溪市滨湖区人民政府",
         "南京市鼓楼区教育局": "南京市鼓楼区人民政府",  # agrees on the city
-    }  # 清河市滨湖区…: another city; 鼓楼区教育局: two 鼓楼区 governments; 某某市…: no government of 某某市
+        "平潭综合实验区教育与体育局": "平潭综合实验区",  # a zone governs as an area by its own name
+        "淮安市经济技术开发区管理委员会": "淮安市人民政府",
+        "淮安市经济技术开发区财政局": "淮安市经济技术开发区管理委员会",
+    }  # 清河市滨湖区…: another city; 鼓楼区教育局: two 鼓楼区 governments; 某某市…: no government of 某某市;
+    # a bare 高新区 could be any city's: no government, and no parent for 清河市高新区…
 
 
 def test_the_audit_weighs_a_fee_guess_by_the_agency_s_history(tmp_path):

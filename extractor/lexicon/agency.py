@@ -59,14 +59,28 @@ def area_of(name: str | None) -> str | None:
 
 def _government_area(name: str | None) -> tuple[str, str] | None:
     """(the enclosing units as a key would print them, the innermost unit): '淮安市洪泽区人民政府' →
-    ('淮安市', '洪泽区'), '洪泽区人民政府' → ('', '洪泽区')."""
-    m = _GOVERNMENT.match(unicodedata.normalize("NFKC", name or "").strip())
-    if not m:
-        return None
-    area = m.group("area")
+    ('淮安市', '洪泽区'), '洪泽区人民政府' → ('', '洪泽区'). A zone governing as an area (labels.toml
+    [agency_levels]: 实验区, 开发区 …) is one by its own name, with or without 管委会:
+    '平潭综合实验区' → ('', '平潭综合实验区')."""
+    text = unicodedata.normalize("NFKC", name or "").strip()
+    m = _GOVERNMENT.match(text)
+    if m:
+        area = m.group("area")
+    else:
+        area = regex.sub(r"(?:管理委员会|管委会)$", "", text)
+        if not any(area.endswith(z) for z in _zones()):
+            return None
     units = _UNIT.findall(area)
     inner = units[-1] if units else area
-    return agency_key(area[: len(area) - len(inner)]) or "", inner
+    outer = agency_key(area[: len(area) - len(inner)]) or ""
+    if not m and inner in _zones() and not outer:
+        return None  # a bare '高新区' could be any city's
+    return outer, inner
+
+
+def _zones() -> list[str]:
+    """Area-level endings of labels.toml [agency_levels] that name a zone (…区), not a government."""
+    return [e for e in vocabulary()["agency_levels"]["area"] if e.endswith("区")]
 
 
 def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
