@@ -101,6 +101,30 @@ def test_the_cross_checks_see_the_same_in_the_slim_load(sequential):
         db.close()
 
 
+def test_cross_checks_are_computed_again_only_when_what_they_read_changed(tmp_path, db_url):
+    """A rerun over files already stored does not reload the whole database for the cross-report
+    checks; new reports or another copy preference do. (The stored cross findings are emptied by
+    hand to see whether they were computed again.)"""
+    a, b, shared = _folders(tmp_path)
+    folders = [str(a), str(b)]
+    ingest(folders, db_url, workers=1, progress="none")
+    db = storage.connect(db_url)
+    try:
+        computed = db.scalar("SELECT count(*) FROM cross_findings")
+        assert computed > 0
+        db.execute("DELETE FROM cross_findings")
+        ingest(folders, db_url, workers=1, progress="none")  # every file skipped: nothing changed
+        assert db.scalar("SELECT count(*) FROM cross_findings") == 0
+        copies.set_preference(db, "docx")
+        ingest(folders, db_url, workers=1, progress="none")
+        assert db.scalar("SELECT count(*) FROM cross_findings") == computed
+        db.execute("DELETE FROM cross_findings")
+        ingest([str(shared)], db_url, workers=1, progress="none")  # a new report
+        assert db.scalar("SELECT count(*) FROM cross_findings") == computed
+    finally:
+        db.close()
+
+
 def test_decisions_recorded_during_an_ingest_are_all_kept(tmp_path, db_url):
     a, b, shared = _folders(tmp_path)
     ingest([str(a), str(REAL / "pingtan2020.html")], db_url, workers=1, progress="none")

@@ -41,6 +41,7 @@ from extractor.report import Cell, Finding, Report, Section, Sentence, TableBox
 from extractor.store import copies
 from extractor.store import schema as s
 from extractor.store.schema import upsert  # noqa: F401 - part of this module's API
+from extractor.version import PARSER_VERSION
 
 SCHEMA_VERSION = 3  # PRAGMA user_version of an Alembic-managed SQLite file (1 and 2 predate Alembic)
 BUSY_TIMEOUT_S = 300  # how long a SQLite writer waits for another's transaction before giving up
@@ -324,6 +325,7 @@ def migrate(db: Database) -> None:
                 command.stamp(cfg, s.LEGACY_REVISION)
             command.upgrade(cfg, head)
             _refresh_canonical(conn)
+            conn.execute(s.meta.delete().where(s.meta.c.key == _DERIVED_KEY))  # computed by an older schema
         s.create_views(conn)
         _set_meta(conn, "schema_version", head)
         if db.dialect == "sqlite":
@@ -361,7 +363,7 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
 
 def get_meta(db: Database, key: str) -> str | None:
     with db.read() as conn:
-        return conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == key)).scalar()
+        return _meta_value(conn, key)
 
 
 @contextmanager
@@ -572,8 +574,13 @@ def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str |
     The computation reads a snapshot without holding the write lock; the result is written only if no
     report changed meanwhile (a generation counter), else it is done again. The last attempt holds the
     lock from reading to writing, so the stored result always matches the stored reports, whatever
-    other writers do at the same time.
+    other writers do at the same time. When nothing the result depends on changed since it was
+    stored (the reports' generation, the parser version, the copy preference), it is not computed
+    again: re-running an ingest over files already stored costs nothing however large the database.
     """
+    with db.read() as conn:
+        if _meta_value(conn, _DERIVED_KEY) == _derived_marker(conn):  # nothing it depends on changed
+            return int(conn.execute(sa.select(sa.func.count()).select_from(s.cross_findings)).scalar() or 0)
     for attempt in range(4):
         locked = attempt == 3
         if locked:
@@ -602,18 +609,25 @@ def _lock_derived(conn: Connection) -> None:
 def _write_derived(conn: Connection, rows: list[dict[str, Any]]) -> int:
     n = _replace_cross_findings(conn, rows)
     _refresh_canonical(conn)
+    _set_meta(conn, _DERIVED_KEY, _derived_marker(conn))
     return n
+
+
+_DERIVED_KEY = "derived_state"
+
+
+def _derived_marker(conn: Connection) -> str:
+    """What the stored derived state was computed from: the reports (their generation), the code that
+    computed it, and the copy preference that picks the canonical copies."""
+    return f"{_generation(conn)}|{PARSER_VERSION}|{','.join(copies.preference(conn))}"
+
+
+def _meta_value(conn: Connection, key: str) -> str | None:
+    return conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == key)).scalar()
 
 
 def _refresh_canonical(conn: Connection) -> None:
     copies.mark_canonical(conn)
-
-
-def replace_cross_findings(db: Database, rows: Iterable[dict[str, Any]]) -> int:
-    """Replace all cross-report findings in one transaction."""
-    with db.begin() as conn:
-        _lock_derived(conn)
-        return _replace_cross_findings(conn, list(rows))
 
 
 def _replace_cross_findings(conn: Connection, rows: list[dict[str, Any]]) -> int:
