@@ -200,6 +200,8 @@ def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes
     JPEG and, over it, each char in render mode 3 in a font that is not embedded (a Type0 font whose
     CIDs map to Unicode through its ToUnicode CMap, each CID as wide as the char it stands for; its
     Adobe-GB1 ordering has viewers substitute a Chinese font, so no char lacks a glyph)."""
+    from make_hostile import pdf_bytes  # scripts/make_hostile.py, beside this file: the one small PDF writer
+
     seen_widths: dict[str, list[int]] = {}
     for *_, chars in pages:
         for text, _, _, size, advance in chars:
@@ -245,15 +247,7 @@ def _layer_pdf(pages: list[tuple[float, float, bytes, int, int, list]]) -> bytes
                             b" /Resources << /XObject << /Im0 %d 0 R >> /Font << /F1 %d 0 R >> >> >>" % (pages_id, width, height, stream, image, font)))  # fmt: skip
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % i for i in page_ids), len(page_ids))) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
-    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref)
-    return bytes(out)
+    return pdf_bytes(objects, root=catalog, header=b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
 
 
 def make_searchable() -> None:

@@ -106,11 +106,11 @@ def _document_xml(base: Path) -> bytes:
 # PDF helpers
 
 
-def _pdf(objects: list[bytes], root: int = 1, prev_loop: bool = False) -> bytes:
+def pdf_bytes(objects: list[bytes], root: int = 1, prev_loop: bool = False, header: bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n") -> bytes:
     """A PDF of numbered objects (1-based) with a correct xref; `prev_loop` makes the trailer's /Prev
-    point at its own xref table (an xref loop)."""
+    point at its own xref table (an xref loop). The one small PDF writer of the scripts and tests."""
     out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    out.write(header)
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())
@@ -142,7 +142,7 @@ def _text_page_pdf(pages: int, media: bytes = b"[0 0 595 842]", content: bytes |
     ]
     for _ in range(pages):
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>" % media)
-    return _pdf(objects)
+    return pdf_bytes(objects)
 
 
 def _huge_mediabox_scan() -> bytes:
@@ -155,7 +155,7 @@ def _huge_mediabox_scan() -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100000 100000] /Contents 5 0 R /Resources << /XObject << /Im1 3 0 R >> >> >>",
         _stream(b"q 100000 0 0 100000 0 0 cm /Im1 Do Q"),
     ]
-    return _pdf(objects)
+    return pdf_bytes(objects)
 
 
 def _page_tree_cycle() -> bytes:
@@ -165,7 +165,7 @@ def _page_tree_cycle() -> bytes:
         b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R 4 0 R] /Count 2 >>",
         b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>",
     ]
-    return _pdf(objects)
+    return pdf_bytes(objects)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def make(out: Path) -> dict[str, Case]:
     put("huge_mediabox.pdf", _huge_mediabox_scan(), Case("too_large", "--max-megapixels"))
     put("big_stream.pdf", _text_page_pdf(1, content=b" " * (200 * MB), flate=True), Case("too_large", "--max-stream-mb"))
     put("page_tree_cycle.pdf", _page_tree_cycle(), Case("corrupt"))
-    put("xref_loop.pdf", _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"], prev_loop=True), Case("corrupt"))
+    put("xref_loop.pdf", pdf_bytes([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"], prev_loop=True), Case("corrupt"))
     # images
     put("huge_image.png", _png(20_000, 20_000), Case("too_large", "--max-megapixels"))
     put("frames_400.tiff", _tiff_frames(400), Case("too_large", "--max-frames"))

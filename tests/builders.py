@@ -3,13 +3,27 @@ python-docx, and a 2019-format report laid out with merged cells the way agencie
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import docx
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
 BLANK_2021 = REAL / "template2021_blank.docx"
+
+
+def script(name: str) -> ModuleType:
+    """A module of scripts/ (make_hostile, evaluate …), loaded once: the tests use what the scripts build."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 T3_COLUMNS = ["natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total"]
 T3_RESULT_2019 = [

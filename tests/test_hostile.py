@@ -3,22 +3,19 @@ bomb or trap gives its one-line error within its limit, each oddly dressed good 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from builders import script
 
 import extractor
 from extractor import Limits, ReadError
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("make_hostile", ROOT / "scripts" / "make_hostile.py")
-make_hostile = importlib.util.module_from_spec(_spec)
-sys.modules["make_hostile"] = make_hostile
-_spec.loader.exec_module(make_hostile)
+make_hostile = script("make_hostile")
 
 LIMITS = Limits(timeout=60)
 

@@ -8,12 +8,11 @@ read right must raise no review warning.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from builders import script
 
 from extractor.readers.ocr import ocr_available
 
@@ -21,15 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCANS = ROOT / "fixtures" / "scans"
 pytestmark = pytest.mark.skipif(not ocr_available(), reason="the OCR extra is not installed: pip install 'zfxxgk-extractor[ocr]'")
 REVIEW_RULES = ("ocr.", "value.unreadable")
-
-
-def _evaluate_module():
-    spec = importlib.util.spec_from_file_location("evaluate", ROOT / "scripts" / "evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules["evaluate"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 def _flagged(report, code: str) -> bool:
@@ -43,7 +33,7 @@ def test_scans_meet_accuracy_and_every_miss_is_flagged() -> None:
     import extractor
     from extractor.checks.cross import cross_report
 
-    evaluate = _evaluate_module()
+    evaluate = script("evaluate")
     reports = {}
 
     def parse(path: str):

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from builders import script
 
 from extractor.readers.pdf import read_pdf
 from extractor.readers.pdfium_page import PageSource, Unsupported, font_facts
@@ -97,16 +98,7 @@ def tiny_pdf(content: bytes, *, descriptor: bool = True, compress_objects: bool 
     ]
     if compress_objects:
         objects.append(b"<< /Type /ObjStm /N 0 /First 0 /Length 0 >>\nstream\n\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return script("make_hostile").pdf_bytes(objects, header=b"%PDF-1.4\n")
 
 
 TEXT = b"BT /F1 12 Tf 20 150 Td (Table 1 rows) Tj ET 0.5 w 10 100 m 290 100 l S 10 60 280 30 re S"
