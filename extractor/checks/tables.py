@@ -27,6 +27,9 @@ from extractor.lexicon.labels import t3_row_label, vocabulary
 from extractor.lexicon.textnorm import norm
 from extractor.report import Cell, Finding, Report
 
+_T3_OTHER_PARTS = ("no_correction", "unpaid_fee", "other")  # the sub-rows of （六）其他处理
+_T4_PARTS = ("upheld", "corrected", "other", "pending")  # what a 表四 group's 总计 is the sum of
+
 
 def check_t3_balance(cells: dict[str, Cell]) -> Iterable[Finding]:
     """Per column: 一 + 二 = （七）总计 + 四 (the identity printed in the table's corner)."""
@@ -80,7 +83,7 @@ def check_t3_column_sum(cells: dict[str, Cell]) -> Iterable[Finding]:
         parts = [f"t3.{row}.{col}" for row in T3_RESULT_ROWS]
         finding = identity_finding("t3.column_sum", cells, f"t3.total.{col}", parts, "requests", f"表三 {name}列（七）总计")
         if finding:
-            subrows = [f"t3.other.{p}.{col}" for p in ("no_correction", "unpaid_fee", "other")]
+            subrows = [f"t3.other.{p}.{col}" for p in _T3_OTHER_PARTS]
             finding.codes.extend(c for c in subrows if c in cells)
             yield finding
 
@@ -88,7 +91,7 @@ def check_t3_column_sum(cells: dict[str, Cell]) -> Iterable[Finding]:
 def check_t3_other_split(cells: dict[str, Cell]) -> Iterable[Finding]:
     """Where （六）其他处理 is printed both as a row and as sub-rows, the row equals their sum."""
     for col, name in T3_COLUMN_NAMES.items():
-        parts = [f"t3.other.{p}.{col}" for p in ("no_correction", "unpaid_fee", "other")]
+        parts = [f"t3.other.{p}.{col}" for p in _T3_OTHER_PARTS]
         if f"t3.other.{col}" in cells and cells[f"t3.other.{col}"].derived:
             continue
         finding = identity_finding("t3.other_split", cells, f"t3.other.{col}", parts, "requests", f"表三 {name}列（六）其他处理")
@@ -100,7 +103,7 @@ def check_t4_group_total(cells: dict[str, Cell]) -> Iterable[Finding]:
     """Per 表四 group: 总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结."""
     vocab = vocabulary()["t4"]
     for group, name in zip(vocab["groups"], vocab["group_labels"], strict=True):
-        parts = [f"t4.{group}.{c}" for c in ("upheld", "corrected", "other", "pending")]
+        parts = [f"t4.{group}.{c}" for c in _T4_PARTS]
         finding = identity_finding("t4.group_total", cells, f"t4.{group}.total", parts, "review", f"表四 {name}")
         if finding:
             yield finding
@@ -227,9 +230,6 @@ def _identity_failures(cells: dict[str, Cell]) -> set[tuple[str, tuple[str, ...]
     return out
 
 
-_T3_OTHER_PARTS = ("no_correction", "unpaid_fee", "other")
-
-
 def identities(cells: dict[str, Cell]) -> list[tuple[str, list[str], list[str]]]:
     """Every arithmetic identity of 表三 and 表四 the rules above check, as (rule, left, right): the
     cells of `left` sum to those of `right`. A derived cell (（六）其他处理 computed from its sub-rows)
@@ -251,7 +251,7 @@ def identities(cells: dict[str, Cell]) -> list[tuple[str, list[str], list[str]]]
         if not (cells.get(f"t3.{row}.total") is not None and cells[f"t3.{row}.total"].derived):
             out.append(("t3.row_sum", [f"t3.{row}.total"], [f"t3.{row}.{c}" for c in T3_APPLICANT_COLUMNS]))
     for group in vocabulary()["t4"]["groups"]:
-        out.append(("t4.group_total", [f"t4.{group}.total"], [f"t4.{group}.{c}" for c in ("upheld", "corrected", "other", "pending")]))
+        out.append(("t4.group_total", [f"t4.{group}.total"], [f"t4.{group}.{c}" for c in _T4_PARTS]))
     return out
 
 
@@ -267,7 +267,7 @@ def check_split_digits(cells: dict[str, Cell]) -> Iterable[Finding]:
         return
     rows: list[tuple[str, list[str]]] = [(f"表三「{t3_row_label(r)}」行", [f"t3.{r}.{c}" for c in T3_COLUMN_NAMES]) for r in T3_ROWS_WITH_TOTAL]
     vocab = vocabulary()["t4"]
-    rows += [(f"表四「{name}」", [f"t4.{g}.{c}" for c in ("upheld", "corrected", "other", "pending", "total")]) for g, name in zip(vocab["groups"], vocab["group_labels"], strict=True)]
+    rows += [(f"表四「{name}」", [f"t4.{g}.{c}" for c in (*_T4_PARTS, "total")]) for g, name in zip(vocab["groups"], vocab["group_labels"], strict=True)]
     seen: set[str] = set()
     for where, codes in rows:
         for a, b in zip(codes, codes[1:], strict=False):
