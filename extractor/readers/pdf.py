@@ -281,8 +281,7 @@ def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
         return None
     page = pdf[index]
     try:
-        dpi = _scan_dpi(page)
-        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        image, dpi = _scan_image(page)
         return scan_rules(image, dpi, page.get_height()) or None
     finally:
         page.close()
@@ -296,13 +295,18 @@ def _ocr_pages(path: str, pdf, indexes: list[int], progress) -> dict[int, list]:
     out: dict[int, list] = {}
     for done, index in enumerate(indexes, start=1):
         page = pdf[index]
-        dpi = _scan_dpi(page)
-        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        image, dpi = _scan_image(page)
         out[index] = ocr_page(image, index + 1, dpi)
         page.close()
         if report:
             report(done, len(indexes))
     return out
+
+
+def _scan_image(page) -> tuple[object, float]:
+    """The page rendered in grey at its scan's own resolution, and that resolution."""
+    dpi = _scan_dpi(page)
+    return page.render(scale=dpi / 72, grayscale=True).to_pil(), dpi
 
 
 def _scan_dpi(page) -> float:
