@@ -12,9 +12,9 @@ from extractor.checks.base import current_tolerance
 from extractor.checks.tables import identities
 from extractor.document import Document, Grid
 from extractor.lexicon.labels import cell_catalogue
+from extractor.readers.ocr import REVIEW_THRESHOLD
 from extractor.report import Cell, Finding, Report
 
-REVIEW_THRESHOLD = 0.9  # the same threshold as extractor.readers.ocr.REVIEW_THRESHOLD
 _TABLES = {"t2": "表二", "t3": "表三", "t4": "表四"}
 _SECTIONS = {"t2": "active", "t3": "requests", "t4": "review"}
 _IDENTITY_PREFIXES = ("t3.", "t4.", "t2.")

@@ -267,10 +267,9 @@ def _ocr_page(image: Any, page_no: int, dpi: float) -> list[Block]:
     ink[cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0] = 0
     ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # drop speckle noise
     image = cv2.cvtColor(clean, cv2.COLOR_GRAY2BGR)
-    outside_quads = _place_quads(detect(image, dpi), tables, max(2, int(dpi * 0.015)))
+    outside_quads = _place_quads(detect(image, dpi), tables, cell_margin(dpi))
     plans, readings = _read_tables(tables, clean, image, ink, dpi, _quad_crops(image, outside_quads))
-    characters = _get_engine().text_rec.postprocess_op.character
-    outside = _text_boxes(outside_quads, [r.text(characters)[:2] for r in readings[: len(outside_quads)]])
+    outside = _text_boxes(outside_quads, _texts(readings[: len(outside_quads)]))
     for plan in plans:
         _settle_cell(plan, readings, clean, image, dpi)
     items: list[tuple[float, Block]] = []
@@ -464,8 +463,18 @@ def _clip_to_cell(quad, cell: CellBox, margin: int):
 def recognise(crops: list) -> list[tuple[str, float]]:
     """Text and confidence (the mean of its characters' probabilities) of each one-line crop, read in
     strips (`readers.ocr_strips`)."""
+    return _texts(_readings(crops))
+
+
+def _texts(readings: list[Reading]) -> list[tuple[str, float]]:
     characters = _get_engine().text_rec.postprocess_op.character
-    return [reading.text(characters)[:2] for reading in _readings(crops)]
+    return [reading.text(characters)[:2] for reading in readings]
+
+
+def cell_margin(dpi: float) -> int:
+    """Pixels inside a cell's ruling lines left out of its ink and its text (what remains of an erased
+    line at the cell's edge)."""
+    return max(2, int(dpi * 0.015))
 
 
 def _readings(crops: list) -> list[Reading]:
@@ -517,7 +526,7 @@ def _read_tables(tables: Sequence[TableBoxes], clean, image, ink, dpi: float, cr
     tables, first), every crop the plan needs: each cell whose ink is one line is read once, from
     its ink cropped tight — the detector's boxes in it are not read at all; other cells from their
     quads. Returns the plans and the readings of the whole batch."""
-    margin = max(2, int(dpi * 0.015))
+    margin = cell_margin(dpi)
     min_ink = max(6, int((dpi / 150) ** 2 * 12))
     plans = []
     batch = list(crops)
@@ -549,7 +558,7 @@ def _settle_cell(plan: _CellRead, readings: list[Reading], clean, image, dpi: fl
     `number_of`), a lone dash or slash by its shape, ink nothing could read as an empty box with
     confidence 0."""
     cell, interior, has_ink = plan.cell, plan.interior, plan.has_ink
-    margin = max(2, int(dpi * 0.015))
+    margin = cell_margin(dpi)
     characters = _get_engine().text_rec.postprocess_op.character
     own = readings[plan.first : plan.first + plan.count]
     number = None
@@ -558,7 +567,7 @@ def _settle_cell(plan: _CellRead, readings: list[Reading], clean, image, dpi: fl
         cell.boxes = [TextBox(text, score, *plan.direct)] if text else []
         number = number_of(own[0])
     elif plan.count:
-        cell.boxes = _text_boxes(cell.quads, [r.text(characters)[:2] for r in own])
+        cell.boxes = _text_boxes(cell.quads, _texts(own))
     if plan.direct is None and (cell.split or (not cell.boxes and has_ink)):
         cell.boxes = _read_crop(clean, cell, dpi)  # several lines, or boxes across cells: detect in the cell alone
     if not has_ink and not cell.boxes:
@@ -702,11 +711,6 @@ _NUMBER_CLASSES = {
     "无": "无",
 }
 _class_index: tuple[list[str], list[list[int]]] | None = None
-
-
-def read_number(image) -> tuple[str, float] | None:
-    """Recognise a one-line crop as a number (see `number_of`)."""
-    return number_of(_readings([image])[0])
 
 
 def number_of(reading: Reading) -> tuple[str, float] | None:

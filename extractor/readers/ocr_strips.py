@@ -30,15 +30,8 @@ class Reading:
     def text(self, characters: list[str]) -> tuple[str, float, list[float]]:
         """Greedy CTC decoding over every character: the text, the mean of the characters'
         probabilities (the recogniser's usual score) and each character's probability."""
-        best = self.probs.argmax(axis=1)
-        out, sure = [], []
-        previous = 0
-        for step, k in enumerate(best):
-            if k != 0 and k != previous:
-                out.append(characters[k])
-                sure.append(float(self.probs[step, k]))
-            previous = k
-        text = "".join(out)
+        found, sure = _greedy(self.probs, peak=False)
+        text = "".join(characters[k] for k in found)
         stripped = text.strip()
         if stripped != text:  # spaces read in the white around a crop are not part of it
             left = len(text) - len(text.lstrip())
@@ -52,17 +45,26 @@ class Reading:
         import numpy as np
 
         scores = np.concatenate([self.probs[:, :1], np.stack([self.probs[:, idx].sum(axis=1) for idx in indices], axis=1)], axis=1)
-        best = scores.argmax(axis=1)
-        out, sure = [], []
-        previous = 0
-        for step, k in enumerate(best):
-            if k != 0 and k != previous:
-                out.append(labels[k - 1])
-                sure.append(float(scores[step, k]))
-            elif k != 0:  # the same character over several columns: its surest column speaks for it
-                sure[-1] = max(sure[-1], float(scores[step, k]))
-            previous = k
-        return "".join(out), sure
+        found, sure = _greedy(scores, peak=True)
+        return "".join(labels[k - 1] for k in found), sure
+
+
+def _greedy(scores: Any, peak: bool) -> tuple[list[int], list[float]]:
+    """Greedy CTC decoding of columns of scores (column 0 the blank): the classes read and each one's
+    probability, from the column it starts in, or with `peak` the highest over the run of columns it
+    was read in."""
+    best = scores.argmax(axis=1)
+    found: list[int] = []
+    sure: list[float] = []
+    previous = 0
+    for step, k in enumerate(best):
+        if k != 0 and k != previous:
+            found.append(int(k))
+            sure.append(float(scores[step, k]))
+        elif k != 0 and peak:  # the same character over several columns: its surest column speaks for it
+            sure[-1] = max(sure[-1], float(scores[step, k]))
+        previous = k
+    return found, sure
 
 
 def read_strips(rec: Any, crops: list) -> list[Reading]:
