@@ -117,7 +117,7 @@ def _copies(conn: Connection, where: Any = None) -> list[Copy]:
 
 
 def preference(conn: Connection) -> tuple[str, ...]:
-    stored = conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == _META_KEY)).scalar()
+    stored = s.meta_value(conn, _META_KEY)
     try:
         return parse_preference(stored)
     except PreferenceError:

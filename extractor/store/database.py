@@ -363,7 +363,7 @@ def _set_meta(conn: Connection, key: str, value: str) -> None:
 
 def get_meta(db: Database, key: str) -> str | None:
     with db.read() as conn:
-        return _meta_value(conn, key)
+        return s.meta_value(conn, key)
 
 
 @contextmanager
@@ -383,8 +383,7 @@ def _bump_generation(conn: Connection) -> None:
 
 
 def _generation(conn: Connection) -> int:
-    value = conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == "generation")).scalar()
-    return int(value or 0)
+    return int(s.meta_value(conn, "generation") or 0)
 
 
 def _lock_report_write(conn: Connection, sha256: str) -> None:
@@ -579,7 +578,7 @@ def refresh_derived(db: Database, compute_cross: Callable[[list[tuple[int, str |
     again: re-running an ingest over files already stored costs nothing however large the database.
     """
     with db.read() as conn:
-        if _meta_value(conn, _DERIVED_KEY) == _derived_marker(conn):  # nothing it depends on changed
+        if s.meta_value(conn, _DERIVED_KEY) == _derived_marker(conn):  # nothing it depends on changed
             return int(conn.execute(sa.select(sa.func.count()).select_from(s.cross_findings)).scalar() or 0)
     for attempt in range(4):
         locked = attempt == 3
@@ -620,10 +619,6 @@ def _derived_marker(conn: Connection) -> str:
     """What the stored derived state was computed from: the reports (their generation), the code that
     computed it, and the copy preference that picks the canonical copies."""
     return f"{_generation(conn)}|{PARSER_VERSION}|{','.join(copies.preference(conn))}"
-
-
-def _meta_value(conn: Connection, key: str) -> str | None:
-    return conn.execute(sa.select(s.meta.c.value).where(s.meta.c.key == key)).scalar()
 
 
 def _refresh_canonical(conn: Connection) -> None:

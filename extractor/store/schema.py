@@ -45,6 +45,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     cast,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -416,6 +417,11 @@ def _dialect_insert(conn: Connection, table: Table) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def meta_value(conn: Connection, key: str) -> str | None:
+    """The value kept in `meta` under `key`, or None."""
+    return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
 
 
 def bump_counter(conn: Connection, key: str) -> None:
