@@ -6,6 +6,7 @@ neither has to know the other.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -78,12 +79,13 @@ def _government_area(name: str | None) -> tuple[str, str] | None:
     return outer, inner
 
 
-def _zones() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _zones() -> tuple[str, ...]:
     """Area-level endings of labels.toml [agency_levels] that name a zone (…区), not a government."""
-    return [e for e in vocabulary()["agency_levels"]["area"] if e.endswith("区")]
+    return tuple(e for e in vocabulary()["agency_levels"]["area"] if e.endswith("区"))
 
 
-def areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
+def _areas_in(key: str, areas: set[str] | frozenset[str], lengths: Iterable[int]) -> list[str]:
     """The areas named anywhere in an agency key (`lengths`: the areas' lengths), by looking up the
     key's substrings: a key is short, the set of areas in a national database is not."""
     found = {key[i : i + n] for n in lengths for i in range(len(key) - n + 1)}
@@ -110,7 +112,7 @@ def parent_keys(agencies: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     lengths = sorted({len(a) for a in areas})
     out: dict[str, str] = {}
     for key, _name in agencies:
-        named = [a for a in areas_in(key, areas, lengths) if a != own.get(key)]
+        named = [a for a in _areas_in(key, areas, lengths) if a != own.get(key)]
         for area in sorted(named, key=lambda a: (key.rfind(a) + len(a), len(a)), reverse=True):  # innermost first
             before = key[: key.rfind(area)]
             agreeing = {g: min(len(outer), len(before)) for g, outer in governments[area] if g != key and (outer.endswith(before) or before.endswith(outer))}
