@@ -27,8 +27,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
@@ -147,10 +148,11 @@ class _Fonts:
         self.facts = facts
         self._cache: dict[int, tuple[str, float]] = {}
 
-    def get(self, font) -> tuple[str, float]:
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    def get(self, key: int) -> tuple[str, float]:
+        """The facts of the font at address `key` (as `_CharCalls.font` gives it)."""
         if key not in self._cache:
             c = _raw()
+            font = ctypes.cast(key, c.FPDF_FONT)
             size = c.FPDFFont_GetBaseFontName(font, None, 0)
             buf = ctypes.create_string_buffer(size)
             c.FPDFFont_GetBaseFontName(font, buf, size)
@@ -216,48 +218,98 @@ def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, p
     }
 
 
+def _unchecked(func, restype=ctypes.c_int):
+    """`func` called without ctypes' argument conversion (pointers go in as `c_void_p` or byref,
+    indexes as int): for the calls made once per char, the conversion costs more than pdfium's work."""
+    fast = type(func)(ctypes.cast(func, ctypes.c_void_p).value)
+    fast.restype = restype
+    return fast
+
+
+class _CharCalls(NamedTuple):
+    """The calls `page_chars` makes for every char (and every text object), unchecked."""
+
+    unicode: Callable
+    is_generated: Callable
+    map_error: Callable
+    text_object: Callable  # returns the object's address, an int
+    origin: Callable
+    count_marks: Callable
+    matrix: Callable
+    font_size: Callable
+    font: Callable  # returns the font's address, an int
+    glyph_width: Callable
+
+
+@functools.lru_cache(maxsize=1)
+def _char_calls() -> _CharCalls:
+    c = _raw()
+    address = ctypes.c_void_p
+    return _CharCalls(
+        _unchecked(c.FPDFText_GetUnicode, ctypes.c_uint),
+        _unchecked(c.FPDFText_IsGenerated),
+        _unchecked(c.FPDFText_HasUnicodeMapError),
+        _unchecked(c.FPDFText_GetTextObject, address),
+        _unchecked(c.FPDFText_GetCharOrigin),
+        _unchecked(c.FPDFPageObj_CountMarks),
+        _unchecked(c.FPDFText_GetMatrix),
+        _unchecked(c.FPDFTextObj_GetFontSize),
+        _unchecked(c.FPDFTextObj_GetFont, address),
+        _unchecked(c.FPDFFont_GetGlyphWidth),
+    )
+
+
+# pdfium generates only spaces and line breaks (CPDF_TextPage's GenerateCharInfo and the spaces it
+# puts inside a text object): other chars need not be asked whether they are generated
+GENERATED = frozenset((0x20, 0x0D, 0x0A))
+
+
 def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, objects: list) -> list[dict]:
     """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium);
     `objects`: the page's `_objects`."""
     c = _raw()
+    call = _char_calls()
+    unicode_of, is_generated, map_error, object_of, origin_of = call[:5]
     tp = textpage.raw
+    tp_ptr = ctypes.c_void_p(ctypes.cast(tp, ctypes.c_void_p).value)
     height = page.get_height()
     x, y = ctypes.c_double(), ctypes.c_double()
+    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
     m = c.FS_MATRIX()
     size = ctypes.c_float()
     width = ctypes.c_float()
     chars: list[dict] = []
-    seen: dict[int, tuple] = {}  # text object address -> (matrix a-d, font, font name, descent, size)
-    widths: dict[tuple[int, int, float], float] = {}
+    seen: dict[int, tuple] = {}  # text object address -> (matrix a-d, font address, font name, descent, size)
+    widths: dict[tuple[int, int, float], float] = {}  # (font address, code, size) -> advance
     last_origin = after_space = None
     for i in range(c.FPDFText_CountChars(tp)):
-        if c.FPDFText_IsGenerated(tp, i):
+        code = unicode_of(tp_ptr, i)
+        if code in GENERATED and is_generated(tp_ptr, i):
             last_origin = None
             continue
-        if c.FPDFText_HasUnicodeMapError(tp, i):
+        if map_error(tp_ptr, i):
             raise Unsupported("chars without a Unicode mapping")
-        code = c.FPDFText_GetUnicode(tp, i)
-        obj = c.FPDFText_GetTextObject(tp, i)
-        address = _address(obj)
+        address = object_of(tp_ptr, i) or 0
         facts = seen.get(address)
         if facts is None:
-            if _has_actual_text(obj):
+            obj = ctypes.c_void_p(address)
+            if call.count_marks(obj) and _has_actual_text(c.FPDFText_GetTextObject(tp, i)):
                 raise Unsupported("ActualText spans")
-            c.FPDFText_GetMatrix(tp, i, m)
-            c.FPDFTextObj_GetFontSize(obj, size)
-            font = c.FPDFTextObj_GetFont(obj)
+            call.matrix(tp_ptr, i, ctypes.byref(m))
+            call.font_size(obj, ctypes.byref(size))
+            font = call.font(obj) or 0
             fontname, descent = fonts.get(font)
             facts = seen[address] = ((m.a, m.b, m.c, m.d), font, fontname, descent, size.value)
         linear, font, fontname, descent, fontsize = facts
-        c.FPDFText_GetCharOrigin(tp, i, x, y)
+        origin_of(tp_ptr, i, x_ref, y_ref)
         ox, oy = x.value, y.value
         if (address, ox, oy) == last_origin:
             raise Unsupported("one glyph read as several chars (a ligature)")
         last_origin = (address, ox, oy)
-        key = (address, code, fontsize)
+        key = (font, code, fontsize)
         adv = widths.get(key)
         if adv is None:
-            if not c.FPDFFont_GetGlyphWidth(font, code, fontsize, width):
+            if not call.glyph_width(ctypes.c_void_p(font), code, ctypes.c_float(fontsize), ctypes.byref(width)):
                 raise Unsupported("glyph width unknown")
             adv = widths[key] = width.value
         if after_space is not None and after_space[0] == address:
@@ -281,7 +333,7 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
             raise Unsupported("text objects missing from pdfium's text page (repeated text)")
         c.FPDFTextObj_GetFontSize(obj, size)
         font = c.FPDFTextObj_GetFont(obj)
-        fontname, descent = fonts.get(font)
+        fontname, descent = fonts.get(_address(font))
         c.FPDFFont_GetGlyphWidth(font, 32, size.value, width)
         chars.append(_char(" ", matrix, fontname, size.value, width.value, descent, height, doctop, page_number))
     return chars
