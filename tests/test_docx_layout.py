@@ -1,6 +1,8 @@
-"""The DOCX reader: its tables against their oracle, python-docx's `row.cells`: the same Grid (texts, merged
-slots, spans, nested tables) on every fixture DOCX, on tables the tests build with python-docx's own
-merge, and on hand-written XML with the irregular grids real files have; the package's main part and title."""
+"""The DOCX reader against its oracle, python-docx: the same Grid as `row.cells` lays out (texts, merged
+slots, spans, nested tables) and the same paragraph text as `CT_P.text`, on every fixture DOCX, on
+tables the tests build with python-docx's own merge, and on hand-written XML with the irregular grids
+and run contents real files have; the package's main part and title. The reader parses with plain
+lxml, python-docx with its element classes: each element is compared as both parse it."""
 
 from __future__ import annotations
 
@@ -13,9 +15,11 @@ import pytest
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.table import Table, _Cell
+from lxml import etree
 
 from extractor.document import Grid, ReadError
-from extractor.readers.docx import _cell_text, _table_grid, read_docx
+from extractor.readers import docx as reader
+from extractor.readers.docx import _cell_text, _paragraph_text, _table_grid, read_docx
 from tests.builders import build_2019_docx, build_2021_docx, consistent_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,15 +52,20 @@ def reference_grid(table: Table) -> tuple[Grid, list]:
     return Grid(rows=rows, spans={k: v for k, v in spans.items() if v != (1, 1)}), nested
 
 
+def plain(element):
+    """The element as `read_docx` parses it."""
+    return reader.parse_xml(etree.tostring(element))
+
+
 def assert_same(tbl) -> None:
-    pending = [tbl]
+    pending = [(plain(tbl), tbl)]
     while pending:
-        element = pending.pop(0)
+        element, oracle = pending.pop(0)
         ours, nested = _table_grid(element)
-        theirs, their_nested = reference_grid(Table(element, None))
+        theirs, their_nested = reference_grid(Table(oracle, None))
         assert (ours.rows, ours.spans) == (theirs.rows, theirs.spans)
-        assert nested == their_nested
-        pending.extend(nested)
+        assert [etree.tostring(t) for t in nested] == [etree.tostring(t) for t in their_nested]
+        pending.extend(zip(nested, their_nested, strict=True))
 
 
 def fixture_docx() -> list[Path]:
@@ -133,6 +142,32 @@ def test_nested_table_is_read_after_its_table():
     assert grid.rows == [["outer"]]
     assert [_table_grid(t)[0].rows for t in nested] == [[["inner"]]]
     assert_same(tbl)
+
+
+def test_every_fixture_paragraph_has_python_docx_text():
+    paragraphs = 0
+    for path in fixture_docx():
+        for p in docx.Document(str(path)).element.body.iter(qn("w:p")):
+            assert _paragraph_text(plain(p)) == p.text
+            paragraphs += 1
+    assert paragraphs > 5000
+
+
+RUN_CONTENTS = [
+    "<w:r><w:t>一、</w:t><w:tab/><w:t xml:space='preserve'> 总体情况 </w:t></w:r>",
+    "<w:r><w:t>甲</w:t><w:br/><w:t>乙</w:t><w:br w:type='page'/><w:t>丙</w:t><w:br w:type='column'/></w:r>",
+    "<w:r><w:t>第</w:t><w:cr/><w:t>1</w:t><w:noBreakHyphen/><w:t>2</w:t><w:ptab w:relativeTo='margin' w:alignment='left' w:leader='none'/></w:r>",
+    "<w:hyperlink r:id='rId9'><w:r><w:t>政府网站</w:t></w:r><w:r><w:t>首页</w:t></w:r></w:hyperlink><w:r><w:t>。</w:t></w:r>",
+    "<w:pPr><w:tabs><w:tab w:val='left' w:pos='720'/></w:tabs></w:pPr><w:r><w:rPr><w:b/></w:rPr><w:t/></w:r>"
+    "<w:r><w:fldChar w:fldCharType='begin'/></w:r><w:r><w:instrText>PAGE</w:instrText></w:r>"
+    "<w:ins><w:r><w:t>插入</w:t></w:r></w:ins><w:r><w:sym w:char='F0B7'/><w:t>尾</w:t></w:r>",
+]
+
+
+@pytest.mark.parametrize("runs", RUN_CONTENTS)
+def test_paragraph_text_of_run_contents(runs):
+    p = parse_xml(f"<w:p {nsdecls('w', 'r')}>{runs}</w:p>")
+    assert _paragraph_text(plain(p)) == p.text
 
 
 # ---------------------------------------------------------------- the package: main part and title

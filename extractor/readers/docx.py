@@ -6,8 +6,10 @@ Grids of their own, after the table that holds them.
 
 Only the main document part and the core properties (for the title) are read: python-docx's
 `Document()` parses every part of the package (styles, numbering, theme, fonts), which was half the
-time of reading a report. The XML is parsed by python-docx's own parser (its element classes give a
-paragraph's text; entities are not resolved).
+time of reading a report. The XML is parsed by plain lxml with python-docx's parser settings (blank
+text removed, entities not resolved) but without its custom element classes, whose per-element
+lookup and proxies were half of what remained; `_paragraph_text` gives a paragraph's text as
+python-docx's `CT_P.text` does (tests/test_docx_layout.py holds the two equal).
 """
 
 from __future__ import annotations
@@ -16,18 +18,53 @@ import io
 import posixpath
 import zipfile
 
-from docx.oxml import parse_xml
 from docx.oxml.ns import qn
+from lxml import etree
 
 from extractor.document import Document, Grid, Paragraph, ReadError
+
+_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+
+
+def parse_xml(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml, _PARSER)
+
+
+W_P, W_R, W_T, W_HYPERLINK = qn("w:p"), qn("w:r"), qn("w:t"), qn("w:hyperlink")
+W_BR, W_TYPE = qn("w:br"), qn("w:type")
+# run content python-docx turns into text (`CT_R.text`); a break is a newline only when it wraps a line
+_RUN_TEXT = {qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-", qn("w:ptab"): "\t", qn("w:tab"): "\t"}
+
+
+def _run_text(run) -> str:
+    parts = []
+    for child in run.iterchildren():
+        tag = child.tag
+        if tag == W_T:
+            parts.append(child.text or "")
+        elif tag == W_BR:
+            parts.append("\n" if child.get(W_TYPE, "textWrapping") == "textWrapping" else "")
+        else:
+            parts.append(_RUN_TEXT.get(tag, ""))
+    return "".join(parts)
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text as python-docx gives it: its runs and its hyperlinks' runs."""
+    parts = []
+    for child in p.iterchildren(W_R, W_HYPERLINK):
+        if child.tag == W_R:
+            parts.append(_run_text(child))
+        else:
+            parts.extend(_run_text(run) for run in child.iterchildren(W_R))
+    return "".join(parts)
 
 
 def _cell_text(tc) -> str:
     """Text of a table cell without the text of tables nested in it; paragraphs joined by newlines."""
     parts = []
-    for child in tc.iterchildren():
-        if child.tag == qn("w:p"):
-            parts.append("".join(t.text or "" for t in child.iter(qn("w:t"))))
+    for child in tc.iterchildren(W_P):
+        parts.append("".join(t.text or "" for t in child.iter(W_T)))
     return "\n".join(p for p in parts if p is not None).strip()
 
 
@@ -36,19 +73,23 @@ W_TCPR, W_TRPR, W_GRIDSPAN, W_GRIDBEFORE, W_VMERGE = qn("w:tcPr"), qn("w:trPr"),
 
 
 def _int_property(parent, prop: str, child: str, default: int) -> int:
-    """An integer `w:val` of `parent/prop/child` (a cell's gridSpan, a row's gridBefore); ValueError
-    when it is not a number (the caller reads that row cell by cell)."""
+    """An integer `w:val` of `parent/prop/child` (a row's gridBefore); ValueError when it is not a
+    number (the caller reads that row cell by cell)."""
     holder = parent.find(prop)
     element = holder.find(child) if holder is not None else None
     value = element.get(W_VAL) if element is not None else None
     return default if value is None else int(value)
 
 
-def _continues(tc) -> bool:
-    """The cell continues a vertical merge (`w:vMerge` without a value, or with 'continue')."""
+def _cell_properties(tc) -> tuple[int, bool]:
+    """A cell's gridSpan (ValueError when it is not a number) and whether it continues a vertical
+    merge (`w:vMerge` without a value, or with 'continue'): one look at its properties for both."""
     holder = tc.find(W_TCPR)
-    merge = holder.find(W_VMERGE) if holder is not None else None
-    return merge is not None and merge.get(W_VAL, "continue") == "continue"
+    if holder is None:
+        return 1, False
+    span, merge = holder.find(W_GRIDSPAN), holder.find(W_VMERGE)
+    value = span.get(W_VAL) if span is not None else None
+    return (1 if value is None else int(value)), merge is not None and merge.get(W_VAL, "continue") == "continue"
 
 
 class _Layout:
@@ -62,6 +103,7 @@ class _Layout:
         self._cells: list[list[tuple[int, object]] | None] = [None] * len(self.rows)
         self._at: list[dict[int, object] | None] = [None] * len(self.rows)
         self._span: dict = {}  # tc element -> the grid columns it covers
+        self._continues: dict = {}  # tc element -> it continues a vertical merge
 
     def placed(self, r: int) -> list[tuple[int, object]]:
         """Row r's cells with the grid column each starts at."""
@@ -71,7 +113,8 @@ class _Layout:
             known, offset = [], _int_property(tr, W_TRPR, W_GRIDBEFORE, 0)
             for tc in tr.iterchildren(W_TC):
                 known.append((offset, tc))
-                self._span[tc] = span = _int_property(tc, W_TCPR, W_GRIDSPAN, 1)
+                span, self._continues[tc] = _cell_properties(tc)
+                self._span[tc] = span
                 offset += span
             self._cells[r] = known
         return known
@@ -89,7 +132,7 @@ class _Layout:
     def root(self, r: int, offset: int, tc):
         """The cell a vertical merge continues, through any number of continuations; ValueError for a
         continuation with nothing above it at its column."""
-        while _continues(tc):
+        while self._continues[tc]:
             if r == 0 or (tc := self.at(r - 1, offset)) is None:
                 raise ValueError("vertical merge without a cell above")
             r -= 1
@@ -132,6 +175,7 @@ def _table_grid(tbl) -> tuple[Grid, list]:
     return Grid(rows=rows, spans=spans), nested
 
 
+W_TXBX = qn("w:txbxContent")
 _CONTAINERS = {qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml"), qn("w:smartTag"), qn("w:ins")}
 
 
@@ -139,9 +183,9 @@ def _read_body(parent, doc: Document) -> None:
     """Paragraphs and tables in document order, looking inside content controls and the text boxes
     some agencies put their tables in."""
     for child in parent.iterchildren():
-        if child.tag == qn("w:p"):
-            boxes = list(child.iter(qn("w:txbxContent")))
-            text = child.text.strip()
+        if child.tag == W_P:
+            boxes = list(child.iter(W_TXBX))
+            text = _paragraph_text(child).strip()
             if text:
                 doc.blocks.append(Paragraph(text=text))
             seen: set[int] = set()
@@ -151,7 +195,7 @@ def _read_body(parent, doc: Document) -> None:
                 if key not in seen:
                     seen.add(key)
                     _read_body(box, doc)
-        elif child.tag == qn("w:tbl"):
+        elif child.tag == W_TBL:
             pending = [child]
             while pending:
                 grid, nested = _table_grid(pending.pop(0))
