@@ -15,6 +15,7 @@ is spawned and only the time limit is enforced (README: Reliability).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import shutil
@@ -127,6 +128,7 @@ def _supervise(child: Any, receiver: Any, limits: Limits, show: Progress | None)
 def _child(sender: Any, source: Source, ocr: str, limits: Limits, rules: RulesConfig | None, workdir: str, report_progress: bool) -> None:
     apply_limits(limits, workdir)
     quiet_stderr()
+    settle_gc()
 
     def progress(page: int, pages: int) -> None:
         if report_progress:
@@ -182,6 +184,15 @@ def apply_limits(limits: Limits, workdir: str | None = None) -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+
+
+def settle_gc() -> None:
+    """In a parse child: leave the objects it starts with (the imported modules, their vocabularies)
+    out of the cyclic collector's scans, and run its youngest generation less often. A parse makes
+    hundreds of thousands of small objects, nearly all freed by reference counting; collections of
+    them were ≈ 4 % of a corpus report's CPU, at the price of ≈ 4 MB more peak memory."""
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def quiet_stderr() -> None:

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from extractor.guard import apply_limits, crash_reason, memory_error, quiet_stderr, rss_mb
+from extractor.guard import apply_limits, crash_reason, memory_error, quiet_stderr, rss_mb, settle_gc
 from extractor.lexicon.labels import failure_text, reason_text
 from extractor.readers import printable
 from extractor.readers.limits import DEFAULT_LIMITS, MB, Limits, over
@@ -547,6 +547,8 @@ def _worker_main(conn: Connection, parse_fn: ParseFn | None, limits: Limits | in
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("EXTRACTOR_OCR_THREADS", "1")  # one OCR thread per worker: workers already use every core
     from extractor.document import ReadError
+
+    settle_gc()
 
     while True:
         try:
