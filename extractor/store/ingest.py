@@ -756,7 +756,7 @@ def ingest(
         skipped: list[tuple[str, str]] = []
         again: list[tuple[str, str, str]] = []  # failed in an earlier run, the same bytes: failed again
         seen: dict[str, str] = {}
-        for item in executor.sources(list(paths)):
+        for item, known in _with_stored(conn, executor.sources(list(paths))):
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
@@ -767,10 +767,8 @@ def ingest(
                 _discard(item)
                 continue
             seen[item.sha256] = item.display
-            known = storage.lookup(conn, item.sha256)
             if known and not force and known[0] == PARSER_VERSION:
-                status, error = known[1], known[2] or ""
-                kind = storage.error_kind(conn, item.sha256)
+                status, error, kind = known[1], known[2] or "", known[3]
                 if status == "ok":
                     skipped.append((item.display, "已入库，文件未变"))
                     _discard(item)
@@ -808,6 +806,30 @@ def ingest(
         _drop_workdir()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+LOOKUP_CHUNK = 500  # discovered files whose stored state is read in one query
+
+
+Stored = tuple[str, str, str | None, str | None]  # (parser_version, status, error, error_kind)
+
+
+def _with_stored(db: storage.Database, items: Iterable[Source | tuple[str, str]]) -> Iterator[tuple[Source | tuple[str, str], Stored | None]]:
+    """Each discovered item with what the database holds for its content (storage.stored_states), a
+    chunk at a time: a rerun's members already stored are still discarded soon after extraction."""
+    chunk: list[Source | tuple[str, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == LOOKUP_CHUNK:
+            yield from _paired(db, chunk)
+            chunk = []
+    yield from _paired(db, chunk)
+
+
+def _paired(db: storage.Database, chunk: list[Source | tuple[str, str]]) -> Iterator[tuple[Source | tuple[str, str], Stored | None]]:
+    states = storage.stored_states(db, [x.sha256 for x in chunk if isinstance(x, Source)]) if chunk else {}
+    for x in chunk:
+        yield x, (states.get(x.sha256) if isinstance(x, Source) else None)
 
 
 def _discard(src: Source) -> None:

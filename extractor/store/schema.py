@@ -44,7 +44,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    cast,
     select,
     text,
 )
@@ -424,12 +423,17 @@ def meta_value(conn: Connection, key: str) -> str | None:
     return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
 
 
+# the same SQL in SQLite and PostgreSQL, built once: every stored report bumps the generation
+_BUMP = text(
+    """INSERT INTO meta ("key", value) VALUES (:key, '1')"""
+    """ ON CONFLICT ("key") DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"""
+)
+
+
 def bump_counter(conn: Connection, key: str) -> None:
     """Add one to the integer kept in `meta` under `key` (1 if absent), in one statement: two writers
     bumping a counter that does not exist yet must not both try to create it."""
-    stmt = _dialect_insert(conn, meta).values(key=key, value="1")
-    as_int = cast(cast(meta.c.value, Integer) + 1, Text)
-    conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": as_int}))
+    conn.execute(_BUMP, {"key": key})
 
 
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]] | dict[str, Any]) -> None:
