@@ -83,11 +83,18 @@ def _int_property(parent, prop: str, child: str, default: int) -> int:
 
 def _cell_properties(tc) -> tuple[int, bool]:
     """A cell's gridSpan (ValueError when it is not a number) and whether it continues a vertical
-    merge (`w:vMerge` without a value, or with 'continue'): one look at its properties for both."""
-    holder = tc.find(W_TCPR)
+    merge (`w:vMerge` without a value, or with 'continue'), from one pass over its properties (the
+    schema puts them first in the cell; lxml's `find` costs more than the pass)."""
+    holder = tc[0] if len(tc) and tc[0].tag == W_TCPR else tc.find(W_TCPR)
     if holder is None:
         return 1, False
-    span, merge = holder.find(W_GRIDSPAN), holder.find(W_VMERGE)
+    span = merge = None
+    for child in holder:
+        tag = child.tag
+        if tag == W_GRIDSPAN and span is None:
+            span = child
+        elif tag == W_VMERGE and merge is None:
+            merge = child
     value = span.get(W_VAL) if span is not None else None
     return (1 if value is None else int(value)), merge is not None and merge.get(W_VAL, "continue") == "continue"
 
