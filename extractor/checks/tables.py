@@ -269,13 +269,15 @@ def check_split_digits(cells: dict[str, Cell]) -> Iterable[Finding]:
     vocab = vocabulary()["t4"]
     rows += [(f"表四「{name}」", [f"t4.{g}.{c}" for c in (*_T4_PARTS, "total")]) for g, name in zip(vocab["groups"], vocab["group_labels"], strict=True)]
     seen: set[str] = set()
+    # a finding's codes are every cell its identity reads: a pair outside one of them leaves it broken
+    read_by_broken = [set(codes) for _, codes in broken]
     for where, codes in rows:
         for a, b in zip(codes, codes[1:], strict=False):
             ca, cb = cells.get(a), cells.get(b)
             if not (_single_digit(ca) and _single_digit(cb)) or a in seen or b in seen:
                 continue
             joined = 10 * ca.value + cb.value  # type: ignore[union-attr,operator]
-            if joined < 10:
+            if joined < 10 or not all(a in read or b in read for read in read_by_broken):
                 continue
             for into, zero in ((a, b), (b, a)):
                 trial = dict(cells)

@@ -7,6 +7,7 @@ were printed as loose text lines, and a 'table' that is really a text frame look
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import regex
@@ -122,9 +123,17 @@ def heading_candidates(row: Row) -> list[tuple[str, float, str, bool]]:
     """(section code, score, heading text, inline) for every section this row could be the heading of."""
     if not row.is_line:
         return []
-    text = norm(row.text)
+    return list(_line_candidates(row.text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _line_candidates(line: str) -> tuple[tuple[str, float, str, bool], ...]:
+    """`heading_candidates` of a one-cell row, by its text: cached, since every report repeats the
+    official headings and table labels, and fuzzy scoring against every section's variants is the
+    costliest part of locating."""
+    text = norm(line)
     if not text:
-        return []
+        return ()
     out: list[tuple[str, float, str, bool]] = []
     if len(text) <= MAX_HEADING_CHARS:
         m = _HEADING_NUMBER.match(text)
@@ -139,7 +148,7 @@ def heading_candidates(row: Row) -> list[tuple[str, float, str, bool]]:
         title = _YEAR_PREFIX.sub("", title).rstrip("。:;,.")
         title = regex.sub(r"^(?:政府信息公开|政务公开)?(?:工作)?", "", title) if title.startswith(("政府信息公开工作", "政务公开工作")) and "存在" in title else title
         if parse_value(title.split(" ")[-1]).ok and any(ch.isdigit() for ch in title[-3:]):
-            return []  # a table row printed as text ('四、结转下年度继续办理 0 0 …')
+            return ()  # a table row printed as text ('四、结转下年度继续办理 0 0 …')
         for code, variants in sections().items():
             score = _title_score(title, variants)
             if score <= 0:
@@ -148,7 +157,7 @@ def heading_candidates(row: Row) -> list[tuple[str, float, str, bool]]:
             if numeral and numeral == SECTION_NUMERALS[code]:
                 score = min(1.0, score + 0.05)
             if score >= MIN_HEADING_SCORE:
-                out.append((code, score, display_heading(row.text), False))
+                out.append((code, score, display_heading(line), False))
     else:
         for code, variants in sections().items():
             numeral = SECTION_NUMERALS[code]
@@ -156,7 +165,7 @@ def heading_candidates(row: Row) -> list[tuple[str, float, str, bool]]:
                 if f"{numeral}、{variant}" in text or f"{numeral}.{variant}" in text:
                     out.append((code, 0.85, f"{numeral}、{variant}", True))
                     break
-    return out
+    return tuple(out)
 
 
 def display_heading(text: str) -> str:
