@@ -71,6 +71,9 @@ def section_catalogue() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+MATCH_CACHE_SIZE = 20_000  # answers a LabelSet keeps (a few MB at most)
+
+
 @dataclass(frozen=True)
 class Match:
     key: str
@@ -87,11 +90,21 @@ class LabelSet:
         # variants of four characters or more without their numbering, for fuzzy matching
         self._fuzzy = {key: [strip_numbering(v) for v in vs if len(v) >= 4] for key, vs in self.entries.items()}
         self._longest_first = sorted(((v, k) for k, vs in self.entries.items() for v in vs if v), key=lambda p: -len(p[0]))
+        self._matches: dict[tuple[str, bool], Match | None] = {}
 
     def match(self, label: str, fuzzy: bool = True) -> Match | None:
         text = norm(label)
         if not text:
             return None
+        # every report prints the same row and column labels: remember the answers (Match is frozen)
+        key = (text, fuzzy)
+        if key not in self._matches:
+            if len(self._matches) >= MATCH_CACHE_SIZE:
+                self._matches.clear()
+            self._matches[key] = self._match(text, fuzzy)
+        return self._matches[key]
+
+    def _match(self, text: str, fuzzy: bool) -> Match | None:
         best: Match | None = None
         for key, variants in self.entries.items():
             for variant in variants:

@@ -70,5 +70,8 @@ def clean(text: str | None) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+_HAN = regex.compile(r"\p{Han}")
+
+
 def han_count(text: str) -> int:
-    return len(regex.findall(r"\p{Han}", text))
+    return len(_HAN.findall(text))

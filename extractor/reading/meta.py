@@ -18,12 +18,13 @@ _PERIOD = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _WORKING_YEAR = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?")
 _PLACE_SUFFIX = regex.compile(r"(?:省|市|自治区|自治州|州|盟|地区)$")
 _FUNCTION_CHARS = set("由据经向对在为是和与及的本该系按")
+_MARKUP = regex.compile(r"[#*|`>]+")
+_SPACES = regex.compile(r"\s+")
 
 
 def _clean_line(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = regex.sub(r"[#*|`>]+", "", text)
-    return regex.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", _MARKUP.sub("", text)).strip()
 
 
 def find_agency_year(rows: list[Row], path: str, title: str = "") -> tuple[str | None, int | None]:
