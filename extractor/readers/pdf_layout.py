@@ -50,15 +50,19 @@ def cluster_objects(items: list, key: Callable[[Any], float], tolerance: float, 
     """Items grouped by clusters of `key`: in cluster order (stable), or as consecutive runs."""
     keys = [key(item) for item in items]
     index = _cluster_index(keys, tolerance)
+    if next(reversed(index.values()), 0) == 0:  # one cluster (the last value's is the highest): most cells, lines
+        return [list(items)] if items else []
     pairs = [(item, index[k]) for item, k in zip(items, keys, strict=True)]
     if not preserve_order:
         pairs.sort(key=itemgetter(1))
     return [[item for item, _ in run] for _, run in itertools.groupby(pairs, key=itemgetter(1))]
 
 
-def bbox_of(objects: Iterable[Obj]) -> BBox:
-    boxes = [(o["x0"], o["top"], o["x1"], o["bottom"]) for o in objects]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+_X0, _TOP, _X1, _BOTTOM = itemgetter("x0"), itemgetter("top"), itemgetter("x1"), itemgetter("bottom")
+
+
+def bbox_of(objects: list[Obj]) -> BBox:
+    return (min(map(_X0, objects)), min(map(_TOP, objects)), max(map(_X1, objects)), max(map(_BOTTOM, objects)))
 
 
 # ---------------------------------------------------------------- words and lines
@@ -161,8 +165,10 @@ def outside(objects: list[Obj], bbox: BBox) -> list[Obj]:
     left, top, right, bottom = bbox
     kept = []
     for o in objects:
-        width = min(o["x1"], right) - max(o["x0"], left)
-        height = min(o["bottom"], bottom) - max(o["top"], top)
+        # min() and max() written out (they are most of the time here), keeping their choice on ties
+        x0, x1, o_top, o_bottom = o["x0"], o["x1"], o["top"], o["bottom"]
+        width = (right if right < x1 else x1) - (left if left > x0 else x0)
+        height = (bottom if bottom < o_bottom else o_bottom) - (top if top > o_top else o_top)
         if not (width >= 0 and height >= 0 and width + height > 0):
             kept.append(o)
     return kept
@@ -374,24 +380,28 @@ class Table:
         return out
 
     def extract(self) -> list[list[str | None]]:
-        """Each cell's text from the chars whose centre lies in it (None for a slot no cell starts);
-        each row takes its chars from an index sorted by height instead of testing every char."""
+        """Each cell's text from the chars whose centre lies in it (None for a slot no cell starts):
+        a row takes its chars from an index sorted by height, a cell its own from the row's sorted
+        by width, instead of testing every char (each in the order of `chars`)."""
         chars = self.chars
-        mids = sorted(((ch["top"] + ch["bottom"]) / 2, i) for i, ch in enumerate(chars))
-        keys = [v for v, _ in mids]
+        mid_x = [(ch["x0"] + ch["x1"]) / 2 for ch in chars]
+        mid_y = [(ch["top"] + ch["bottom"]) / 2 for ch in chars]
+        by_y = sorted(range(len(chars)), key=mid_y.__getitem__)
+        y_keys = [mid_y[i] for i in by_y]
         table: list[list[str | None]] = []
         for row in self.rows:
             x0, top, x1, bottom = row.bbox
-            picked = sorted(i for _, i in mids[bisect.bisect_left(keys, top) : bisect.bisect_left(keys, bottom)])
-            row_chars = [chars[i] for i in picked if x0 <= (chars[i]["x0"] + chars[i]["x1"]) / 2 < x1]
+            in_row = by_y[bisect.bisect_left(y_keys, top) : bisect.bisect_left(y_keys, bottom)]
+            by_x = sorted((i for i in in_row if x0 <= mid_x[i] < x1), key=mid_x.__getitem__)
+            x_keys = [mid_x[i] for i in by_x]
             texts: list[str | None] = []
             for cell in row.cells:
                 if cell is None:
                     texts.append(None)
                     continue
                 cx0, ctop, cx1, cbottom = cell
-                inside = [ch for ch in row_chars if cx0 <= (ch["x0"] + ch["x1"]) / 2 < cx1 and ctop <= (ch["top"] + ch["bottom"]) / 2 < cbottom]
-                texts.append(extract_text(inside))
+                in_cell = by_x[bisect.bisect_left(x_keys, cx0) : bisect.bisect_left(x_keys, cx1)]
+                texts.append(extract_text([chars[i] for i in sorted(i for i in in_cell if ctop <= mid_y[i] < cbottom)]))
             table.append(texts)
         return table
 
