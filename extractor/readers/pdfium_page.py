@@ -12,6 +12,9 @@ utilities work on (chars, lines, rects, curves) from pdfium, the way pdfminer bu
 - paths, also inside Form XObjects, are split into subpaths and classified as line / rect / curve by
   pdfminer's rules, with each object's matrix applied.
 
+Chars carry only the keys `pdf_layout` and the PDF reader read (text, box, upright); the rest of
+pdfplumber's char dict was never read and cost a tenth of a page's time.
+
 The result is a `PdfiumPage` holding these, whose `find_tables`, `outside_bbox` and
 `extract_text_lines` run pdfplumber's algorithms as `pdf_layout` writes them again (pdfplumber itself
 is not imported). What this engine does not
@@ -176,17 +179,16 @@ def _has_actual_text(obj) -> bool:
     return False
 
 
-def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, page_number) -> dict:
-    """A char as pdfminer builds it (LTChar) and pdfplumber presents it. A vertical font's advance is
-    negative (pdfium gives the vertical width); its box is the em square above pdfium's origin, which
-    sits where pdfminer's box has its lower-left corner."""
-    a, b, c, d, _, _ = matrix
+def _char(text: str, matrix: tuple, fontsize: float, adv: float, descent: float, page_height: float) -> dict:
+    """A char boxed as pdfminer boxes it (LTChar), with the keys `pdf_layout` and the PDF reader read
+    (text, x0, x1, top, bottom, upright; pdfplumber's others cost time and were never read). A
+    vertical font's advance is negative (pdfium gives the vertical width); its box is the em square
+    above pdfium's origin, which sits where pdfminer's box has its lower-left corner."""
+    a, b, c, d, e, f = matrix
     if adv < 0:
-        box = (0.0, 0.0, fontsize, -adv)
+        x_lo, y_lo, x_hi, y_hi = 0.0, 0.0, fontsize, -adv
     else:
-        box = (0.0, descent * fontsize, adv, descent * fontsize + fontsize)
-    x_lo, y_lo, x_hi, y_hi = box
-    e, f = matrix[4], matrix[5]
+        x_lo, y_lo, x_hi, y_hi = 0.0, descent * fontsize, adv, descent * fontsize + fontsize
     if b == 0 and c == 0:  # the usual upright text: no need to transform four corners
         xa, xb = a * x_lo + e, a * x_hi + e
         ya, yb = d * y_lo + f, d * y_hi + f
@@ -196,26 +198,7 @@ def _char(text, matrix, fontname, fontsize, adv, descent, page_height, doctop, p
         corners = [_apply(matrix, x, y) for x, y in ((x_lo, y_lo), (x_hi, y_lo), (x_hi, y_hi), (x_lo, y_hi))]
         x0, x1 = min(p[0] for p in corners), max(p[0] for p in corners)
         y0, y1 = min(p[1] for p in corners), max(p[1] for p in corners)
-    top = page_height - y1
-    return {
-        "object_type": "char",
-        "page_number": page_number,
-        "text": text,
-        "fontname": fontname,
-        "size": x1 - x0 if adv < 0 else y1 - y0,
-        "adv": adv,
-        "upright": a * d > 0 and b * c <= 0,
-        "matrix": matrix,
-        "x0": x0,
-        "x1": x1,
-        "y0": y0,
-        "y1": y1,
-        "width": x1 - x0,
-        "height": y1 - y0,
-        "top": top,
-        "bottom": page_height - y0,
-        "doctop": doctop + top,
-    }
+    return {"text": text, "x0": x0, "x1": x1, "top": page_height - y1, "bottom": page_height - y0, "upright": a * d > 0 and b * c <= 0}
 
 
 def _unchecked(func, restype=ctypes.c_int):
@@ -264,7 +247,7 @@ def _char_calls() -> _CharCalls:
 GENERATED = frozenset((0x20, 0x0D, 0x0A))
 
 
-def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, objects: list) -> list[dict]:
+def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
     """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium);
     `objects`: the page's `_objects`."""
     c = _raw()
@@ -279,7 +262,7 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
     size = ctypes.c_float()
     width = ctypes.c_float()
     chars: list[dict] = []
-    seen: dict[int, tuple] = {}  # text object address -> (matrix a-d, font address, font name, descent, size)
+    seen: dict[int, tuple] = {}  # text object address -> (matrix a-d, font address, descent, size)
     widths: dict[tuple[int, int, float], float] = {}  # (font address, code, size) -> advance
     last_origin = after_space = None
     for i in range(c.FPDFText_CountChars(tp)):
@@ -298,9 +281,9 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
             call.matrix(tp_ptr, i, ctypes.byref(m))
             call.font_size(obj, ctypes.byref(size))
             font = call.font(obj) or 0
-            fontname, descent = fonts.get(font)
-            facts = seen[address] = ((m.a, m.b, m.c, m.d), font, fontname, descent, size.value)
-        linear, font, fontname, descent, fontsize = facts
+            descent = fonts.get(font)[1]
+            facts = seen[address] = ((m.a, m.b, m.c, m.d), font, descent, size.value)
+        linear, font, descent, fontsize = facts
         origin_of(tp_ptr, i, x_ref, y_ref)
         ox, oy = x.value, y.value
         if (address, ox, oy) == last_origin:
@@ -319,7 +302,7 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
             if abs(ox - sx) + abs(oy - sy) > 1.5 * step:
                 raise Unsupported("consecutive spaces")
         after_space = (address, ox, oy, abs(adv) * (abs(linear[0]) + abs(linear[1]))) if code == 32 else None
-        chars.append(_char(chr(code), (*linear, ox, oy), fontname, fontsize, adv, descent, height, doctop, page_number))
+        chars.append(_char(chr(code), (*linear, ox, oy), fontsize, adv, descent, height))
     # text objects pdfium left out of its text page: one that draws nothing (zero-size bounds) holds
     # a space, which pdfium replaced by an invented one or dropped; one that draws something (a
     # duplicate for fake bold, say) is not reproduced
@@ -333,9 +316,9 @@ def page_chars(page, textpage, fonts: _Fonts, doctop: float, page_number: int, o
             raise Unsupported("text objects missing from pdfium's text page (repeated text)")
         c.FPDFTextObj_GetFontSize(obj, size)
         font = c.FPDFTextObj_GetFont(obj)
-        fontname, descent = fonts.get(_address(font))
+        descent = fonts.get(_address(font))[1]
         c.FPDFFont_GetGlyphWidth(font, 32, size.value, width)
-        chars.append(_char(" ", matrix, fontname, size.value, width.value, descent, height, doctop, page_number))
+        chars.append(_char(" ", matrix, size.value, width.value, descent, height))
     return chars
 
 
@@ -477,7 +460,7 @@ def plumber_page(page, textpage, fonts: _Fonts, page_number: int, doctop: float)
     if left != 0 or bottom != 0:
         raise Unsupported("MediaBox not at the origin")
     placed = list(_objects(page.raw))
-    objects = {"char": page_chars(page, textpage, fonts, doctop, page_number, placed), **page_graphics(page, doctop, page_number, placed)}
+    objects = {"char": page_chars(page, textpage, fonts, placed), **page_graphics(page, doctop, page_number, placed)}
     return PdfiumPage(objects, right - left, top - bottom, page_number, doctop, layer_scan(placed, right - left, top - bottom))
 
 
