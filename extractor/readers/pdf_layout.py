@@ -287,30 +287,33 @@ def cells(points: dict[tuple[float, float], dict[str, list[Obj]]]) -> list[BBox]
     vertical = {p: {box(e) for e in crossing["v"]} for p, crossing in points.items()}
     horizontal = {p: {box(e) for e in crossing["h"]} for p, crossing in points.items()}
 
-    def connects(p1, p2) -> bool:
-        if p1[0] == p2[0] and not vertical[p1].isdisjoint(vertical[p2]):
-            return True
-        return p1[1] == p2[1] and not horizontal[p1].isdisjoint(horizontal[p2])
-
     ordered = sorted(points)
     same_x: dict[float, list] = {}
     same_y: dict[float, list] = {}
+    position = {}  # point -> its place in its column and in its row
     for point in ordered:  # in sorted order, so each list is too
-        same_x.setdefault(point[0], []).append(point)
-        same_y.setdefault(point[1], []).append(point)
-    position = {point: (same_x[point[0]].index(point), same_y[point[1]].index(point)) for point in ordered}
+        column, row = same_x.setdefault(point[0], []), same_y.setdefault(point[1], [])
+        position[point] = (len(column), len(row))
+        column.append(point)
+        row.append(point)
+    # points of one column are joined by a vertical edge they share, points of one row by a
+    # horizontal one (a point below shares the x, one to the right the y, the corner both in turn)
     out = []
     for point in ordered[:-1]:
         ix, iy = position[point]
+        down, across = vertical[point], horizontal[point]
+        rights = None
         found = None
         for below in same_x[point[0]][ix + 1 :]:
-            if not connects(point, below):
+            if down.isdisjoint(vertical[below]):
                 continue
-            for right in same_y[point[1]][iy + 1 :]:
-                if not connects(point, right):
-                    continue
+            if rights is None:
+                rights = [r for r in same_y[point[1]][iy + 1 :] if not across.isdisjoint(horizontal[r])]
+                if not rights:
+                    break  # nothing joined to the right: no cell starts here
+            for right in rights:
                 corner = (right[0], below[1])
-                if corner in points and connects(corner, right) and connects(corner, below):
+                if corner in points and not vertical[corner].isdisjoint(vertical[right]) and not horizontal[corner].isdisjoint(horizontal[below]):
                     found = (point[0], point[1], corner[0], corner[1])
                     break
             if found:
@@ -333,12 +336,15 @@ def cells_to_tables(found: list[BBox]) -> list[list[BBox]]:
     tables = []
     while remaining:
         before = len(current)
-        for cell in list(remaining):
+        unclaimed = []
+        for cell in remaining:
             own = _corners(cell)
-            if not current or any(c in corners for c in own):
+            if not current or not corners.isdisjoint(own):
                 corners.update(own)
                 current.append(cell)
-                remaining.remove(cell)
+            else:
+                unclaimed.append(cell)
+        remaining = unclaimed
         if len(current) == before:
             tables.append(list(current))
             corners.clear()
