@@ -17,6 +17,12 @@ class Cell:
     derived: bool = False  # computed by us (e.g. t3.other.* as the sum of its sub-rows), not printed
     bbox: tuple[float, float, float, float] | None = None  # on `page`, PDF points, top-left origin
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the constructor's arguments. The default of a slotted dataclass is a Python loop
+        over `fields()` per cell both ways, which made a report's ≈ 200 cells most of the cost of
+        sending it from an ingest worker to the parent (0.56 → 0.31 ms a corpus report, both sides)."""
+        return (Cell, (self.code, self.value, self.raw, self.page, self.confidence, self.label, self.derived, self.bbox))
+
 
 @dataclass
 class Finding:

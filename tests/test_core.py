@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,13 @@ def hzq() -> extractor.Report:
 
 def test_pdf_every_truth_cell(hzq):
     assert wrong_cells(hzq, truth("hzq2023")["cells"]) == []
+
+
+def test_a_report_arrives_whole_from_a_worker_process(hzq):
+    """Ingest workers send their Report pickled (a Cell pickles as its constructor's arguments)."""
+    back = pickle.loads(pickle.dumps(hzq))
+    assert back == hzq and any(c.bbox for c in back.cells) and any(c.confidence < 1 for c in back.cells)
+    assert [type(c.value) for c in back.cells] == [type(c.value) for c in hzq.cells]
 
 
 def test_pdf_metadata_sections_and_pages(hzq):
