@@ -726,7 +726,9 @@ def load_reports(
     # one str object per distinct code, label and printed value: they repeat across reports, and a
     # national database loaded for the cross-report checks holds millions of cells
     same: dict[str, str] = {}
-    if values_only:
+    if values_only and wanted is None:
+        _load_values(conn, {rid: rep for rid, (_, rep) in out.items()}, same)
+    elif values_only:
         for rep, (code, value) in rows(s.cells, c.code, c.value, order=c.id):
             rep.cells.append(Cell(same.setdefault(code, code), value, ""))
     else:
@@ -753,6 +755,25 @@ def load_reports(
         ):
             rep.findings.append(Finding(rule, sev, msg, json.loads(codes), section, exp, act, page))
     return [(rid, key, rep) for rid, (key, rep) in out.items()]
+
+
+def _load_values(conn: Connection, reports: dict[int, Report], same: dict[str, str]) -> None:
+    """Every stored cell's code and value into its report, read through the driver's own cursor (in
+    the connection's transaction): the cross-report checks read the whole database after every
+    ingest, and SQLAlchemy's row objects and type processing were a third of that."""
+    convert = conn.dialect.name != "sqlite"  # NUMERIC comes back as Decimal
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("SELECT report_id, code, value FROM cells ORDER BY report_id, id")
+        last, cells = None, None
+        for rid, code, value in cursor:
+            if rid != last:
+                last, rep = rid, reports.get(rid)
+                cells = rep.cells if rep is not None else None
+            if cells is not None:
+                cells.append(Cell(same.setdefault(code, code), s.number_value(value) if convert else value, ""))
+    finally:
+        cursor.close()
 
 
 def canonical_dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:

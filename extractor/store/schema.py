@@ -86,9 +86,15 @@ class Number(TypeDecorator):
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value.as_tuple().exponent >= 0 else float(value)
-        return value
+        return number_value(value)
+
+
+def number_value(value: Any) -> Any:
+    """A cell value as read from the database: PostgreSQL's NUMERIC comes as a Decimal (whole → int,
+    else float); SQLite gives back the int or float it was given."""
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    return value
 
 
 class Scalar(TypeDecorator):
