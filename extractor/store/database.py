@@ -460,7 +460,7 @@ _DELETE_REPORT = s.reports.delete().where(s.reports.c.sha256 == sa.bindparam("sh
 _INSERT_REPORT = s.reports.insert().returning(s.reports.c.id)
 _CELL_COLUMNS = ("code", "value", "raw", "page", "confidence", "label", "derived", "x0", "y0", "x1", "y1")
 _FINDING_COLUMNS = ("rule", "severity", "message", "codes", "section", "expected", "actual", "page", "fingerprint")
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[tuple[int, Callable[[Any], Any]]]]] = {}  # statement, processors
 
 
 def insert_many(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -479,41 +479,12 @@ def insert_many(conn: Connection, table: sa.Table, columns: tuple[str, ...], row
         processors = [(i, p) for i, name in enumerate(columns) if (p := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))]
         _INSERTS[key] = (sql, processors)
     sql, processors = _INSERTS[key]
-    if processors:
-        rows = [_processed(row, processors) for row in rows]
+    if processors and rows:
+        by_column = list(zip(*rows, strict=True))
+        for i, process in processors:
+            by_column[i] = tuple(map(process, by_column[i]))
+        rows = list(zip(*by_column, strict=True))
     conn.exec_driver_sql(sql, rows)
-
-
-def _processed(row: tuple[Any, ...], processors: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    out = list(row)
-    for i, process in processors:
-        if out[i] is not None:
-            out[i] = process(out[i])
-    return tuple(out)
-
-
-def write_failure(
-    db: Database,
-    path: str,
-    sha256: str,
-    fmt: str | None,
-    error: str,
-    parser_version: str,
-    kind: str | None = None,
-    path_bytes: bytes | None = None,
-) -> int:
-    """Record a file that could not be parsed, so the summary and later runs know why; `kind` is the
-    ReadError kind (or `transient`: retried on the next run)."""
-    with db.begin() as conn:
-        _lock_report_write(conn, sha256)
-        conn.execute(_DELETE_REPORT, {"sha": sha256})
-        rid = conn.execute(
-            _INSERT_REPORT,
-            {"path": path, "sha256": sha256, "format": fmt, "parser_version": parser_version, "status": "failed",
-             "error": error, "ingested_at": _now(), "error_kind": kind, "path_bytes": path_bytes},
-        ).scalar_one()  # fmt: skip
-        _bump_generation(conn)
-    return int(rid)
 
 
 # --------------------------------------------------------------------------------------------------

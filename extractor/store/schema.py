@@ -80,6 +80,9 @@ class Number(TypeDecorator):
             return dialect.type_descriptor(Untyped())
         return dialect.type_descriptor(Numeric(asdecimal=True))
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return None if dialect.name == "sqlite" else super().bind_processor(dialect)  # SQLite: kept as given
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if dialect.name != "sqlite" and isinstance(value, float):
             return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
