@@ -487,6 +487,30 @@ def insert_many(conn: Connection, table: sa.Table, columns: tuple[str, ...], row
     conn.exec_driver_sql(sql, rows)
 
 
+def write_failure(
+    db: Database,
+    path: str,
+    sha256: str,
+    fmt: str | None,
+    error: str,
+    parser_version: str,
+    kind: str | None = None,
+    path_bytes: bytes | None = None,
+) -> int:
+    """Record a file that could not be parsed, so the summary and later runs know why; `kind` is the
+    ReadError kind (or `transient`: retried on the next run)."""
+    with db.begin() as conn:
+        _lock_report_write(conn, sha256)
+        conn.execute(_DELETE_REPORT, {"sha": sha256})
+        rid = conn.execute(
+            _INSERT_REPORT,
+            {"path": path, "sha256": sha256, "format": fmt, "parser_version": parser_version, "status": "failed",
+             "error": error, "ingested_at": _now(), "error_kind": kind, "path_bytes": path_bytes},
+        ).scalar_one()  # fmt: skip
+        _bump_generation(conn)
+    return int(rid)
+
+
 # --------------------------------------------------------------------------------------------------
 # fingerprints: a finding's identity across re-parsing, re-ingesting and parser versions
 
