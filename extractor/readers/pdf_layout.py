@@ -71,15 +71,18 @@ def bbox_of(objects: list[Obj]) -> BBox:
 Word = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 
 
-def _begins_new_word(prev: Obj, char: Obj, upright: bool) -> bool:
+def _begins_upright_word(prev: Obj, char: Obj) -> bool:
     """A char starts a new word when it goes back, leaves a gap beyond the tolerance, or moves across
-    the line (for upright text x along the line; rotated text runs top to bottom)."""
-    if upright:
-        return char["x0"] < prev["x0"] or char["x0"] > prev["x1"] + X_TOLERANCE or abs(char["top"] - prev["top"]) > Y_TOLERANCE
+    the line (upright text runs along x; `_begins_rotated_word` for text running top to bottom)."""
+    return char["x0"] < prev["x0"] or char["x0"] > prev["x1"] + X_TOLERANCE or abs(char["top"] - prev["top"]) > Y_TOLERANCE
+
+
+def _begins_rotated_word(prev: Obj, char: Obj) -> bool:
     return char["top"] < prev["top"] or char["top"] > prev["bottom"] + Y_TOLERANCE or abs(char["x0"] - prev["x0"]) > X_TOLERANCE
 
 
 def _split_words(line: list[Obj], upright: bool) -> Iterable[list[Obj]]:
+    begins_word = _begins_upright_word if upright else _begins_rotated_word
     current: list[Obj] = []
     for char in line:
         text = char["text"]
@@ -92,7 +95,7 @@ def _split_words(line: list[Obj], upright: bool) -> Iterable[list[Obj]]:
                 yield current
             yield [char]
             current = []
-        elif current and _begins_new_word(current[-1], char, upright):
+        elif current and begins_word(current[-1], char):
             yield current
             current = [char]
         else:
@@ -101,23 +104,26 @@ def _split_words(line: list[Obj], upright: bool) -> Iterable[list[Obj]]:
         yield current
 
 
+_TEXT, _UPRIGHT, _ROTATED_ORDER = itemgetter("text"), itemgetter("upright"), itemgetter("top", "bottom")
+
+
 def words(chars: list[Obj]) -> list[tuple[Word, list[Obj]]]:
     """The words of `chars` (in their order, runs of upright and rotated chars apart), each with its
     chars: chars clustered into lines, ordered along the line, split at gaps and spaces."""
     out: list[tuple[Word, list[Obj]]] = []
-    for upright, run in itertools.groupby(chars, key=itemgetter("upright")):
+    for upright, run in itertools.groupby(chars, key=_UPRIGHT):
         run_chars = list(run)
         if upright:
-            lines = cluster_objects(run_chars, itemgetter("top"), Y_TOLERANCE)
-            order = itemgetter("x0")
+            lines = cluster_objects(run_chars, _TOP, Y_TOLERANCE)
+            order = _X0
         else:
-            lines = cluster_objects(run_chars, itemgetter("x0"), X_TOLERANCE)
-            order = itemgetter("top", "bottom")
+            lines = cluster_objects(run_chars, _X0, X_TOLERANCE)
+            order = _ROTATED_ORDER
         for line in lines:
             line.sort(key=order)
             for word_chars in _split_words(line, bool(upright)):
                 x0, top, x1, bottom = bbox_of(word_chars)
-                text = "".join(LIGATURES.get(c["text"], c["text"] or "") for c in word_chars)
+                text = "".join([LIGATURES.get(t, t or "") for t in map(_TEXT, word_chars)])
                 out.append(((text, x0, top, x1, bottom), word_chars))
     return out
 
@@ -146,10 +152,10 @@ def text_lines(chars: list[Obj]) -> list[Obj]:
                 owners.append(None)
                 length += 1
             for char in word_chars:
-                for letter in LIGATURES.get(char["text"], char["text"]):
-                    letters.append(letter)
-                    owners.append(char)
-                    length += 1
+                piece = LIGATURES.get(char["text"], char["text"])
+                letters.append(piece)
+                owners.extend([char] * len(piece))  # one owner a letter
+                length += len(piece)
     out = []
     for match in _LINE.finditer("".join(letters)):
         if not match.group(1).strip():
