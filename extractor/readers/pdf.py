@@ -138,14 +138,15 @@ def _page_blocks(page, page_no: int, rules: list[dict] | None = None) -> list[tu
             continue
     lines = outside.extract_text_lines(layout=False, strip=True, return_chars=True)
     lines = [line for i, line in enumerate(lines) if line["text"].strip() and not is_page_number(line["text"].strip(), last=i == len(lines) - 1)]
-    aligned, rewritten, aligned_boxes = _aligned_rows(lines)
+    tokenised = [_tokens(line.get("chars") or []) for line in lines]
+    aligned, rewritten, aligned_boxes = _aligned_rows(lines, tokenised)
     for i, line in enumerate(lines):
         bbox = (line["x0"], line["top"], line["x1"], line["bottom"])
         if i in aligned:
             boxes = {(0, c): box for c, box in aligned_boxes[i].items()}
             items.append((line["top"], Grid(rows=[aligned[i]], page=page_no, bbox=bbox, cell_boxes=boxes)))
         elif rewritten.get(i, line["text"]).strip():
-            words = [] if i in rewritten else [(t[0], _word_box(t[1], t[2], line)) for t in _tokens(line.get("chars") or [])]
+            words = [] if i in rewritten else [(t[0], _word_box(t[1], t[2], line)) for t in tokenised[i]]
             items.append((line["top"], Paragraph(text=rewritten.get(i, line["text"]).strip(), page=page_no, bbox=bbox, words=words)))
     items.sort(key=lambda item: item[0])
     return items
@@ -338,7 +339,8 @@ def _tokens(chars: list[dict]) -> list[tuple[str, float, float]]:
             tokens.append(None)  # type: ignore[arg-type]
             continue
         last = tokens[-1] if tokens else None
-        if last is not None and ch["x0"] - last[2] <= max(1.0, 0.25 * (ch["x1"] - ch["x0"])):
+        gap = 0.25 * (ch["x1"] - ch["x0"])
+        if last is not None and ch["x0"] - last[2] <= (gap if gap > 1.0 else 1.0):  # max() written out: once a char
             last[0] += text
             last[2] = ch["x1"]
         else:
@@ -366,15 +368,15 @@ def _clusters(positions: list[float], gap: float = ALIGN_GAP) -> list[float]:
     return [sum(g) / len(g) for g in groups]
 
 
-def _aligned_rows(lines: list[dict]) -> tuple[dict[int, list[str]], dict[int, str], dict[int, dict[int, BBox]]]:
-    """Rows of a table printed without ruling lines: numbers aligned in columns over several lines.
+def _aligned_rows(lines: list[dict], tokenised: list[list[tuple[str, float, float]]]) -> tuple[dict[int, list[str]], dict[int, str], dict[int, dict[int, BBox]]]:
+    """Rows of a table printed without ruling lines: numbers aligned in columns over several lines
+    (`tokenised`: each line's `_tokens`).
 
     Returns, for each such line, its cells (label + one slot per column, '' where the line has no
     number under a column), so that a blank cell keeps its place instead of shifting the numbers left;
     the new text of lines whose stray numbers were moved into a neighbouring row; and, per such line,
     the page box of each filled slot (the words' boxes).
     """
-    tokenised = [_tokens(line.get("chars") or []) for line in lines]
     rewritten: dict[int, str] = {}
     numeric = [i for i, toks in enumerate(tokenised) if _trailing_values(toks) >= 2]
     blocks: list[list[int]] = []

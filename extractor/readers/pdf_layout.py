@@ -16,6 +16,7 @@ curves with x0, x1, top, bottom, width, height (and a curve's pts).
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
@@ -377,13 +378,14 @@ class Table:
         self.chars = chars
         self.cells = table_cells
 
-    @property
+    @functools.cached_property
     def bbox(self) -> BBox:
         c = self.cells
         return (min(x[0] for x in c), min(x[1] for x in c), max(x[2] for x in c), max(x[3] for x in c))
 
-    @property
+    @functools.cached_property
     def rows(self) -> list[Row]:
+        """The rows, computed once: `extract` and the reader's cell boxes both read them."""
         columns = sorted({c[0] for c in self.cells})
         out = []
         for _, row_cells in itertools.groupby(sorted(self.cells, key=itemgetter(1, 0)), itemgetter(1)):
