@@ -30,9 +30,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import regex
 
@@ -94,6 +93,17 @@ def _raw():
     return pdfium_c
 
 
+@functools.cache
+def _fast(name: str, restype=ctypes.c_int):
+    """pdfium's function `name` called without ctypes' argument conversion (pointers go in as ctypes
+    pointers, `c_void_p` or byref, indexes as int): for the calls made once per char, path segment
+    or page object, the conversion costs more than pdfium's work. Bind it to a local before a loop."""
+    func = getattr(_raw(), name)
+    fast = type(func)(ctypes.cast(func, ctypes.c_void_p).value)
+    fast.restype = restype
+    return fast
+
+
 def _matrix(obj) -> tuple[float, float, float, float, float, float]:
     c = _raw()
     m = c.FS_MATRIX()
@@ -130,9 +140,12 @@ def _objects(container, parent=None, form=None) -> Iterator[tuple[object, int, t
     descending into Form XObjects; `_placed(obj, parent)` gives the object's own in page space."""
     c = _raw()
     count = c.FPDFFormObj_CountObjects(form) if form is not None else c.FPDFPage_CountObjects(container)
+    get_object = _fast("FPDFFormObj_GetObject" if form is not None else "FPDFPage_GetObject", c.FPDF_PAGEOBJECT)
+    type_of = _fast("FPDFPageObj_GetType")
+    holder = form if form is not None else container
     for i in range(count):
-        obj = c.FPDFFormObj_GetObject(form, i) if form is not None else c.FPDFPage_GetObject(container, i)
-        kind = c.FPDFPageObj_GetType(obj)
+        obj = get_object(holder, i)
+        kind = type_of(obj)
         if kind == c.FPDF_PAGEOBJ_FORM:
             yield from _objects(container, _placed(obj, parent), obj)
         else:
@@ -152,7 +165,7 @@ class _Fonts:
         self._cache: dict[int, tuple[str, float]] = {}
 
     def get(self, key: int) -> tuple[str, float]:
-        """The facts of the font at address `key` (as `_CharCalls.font` gives it)."""
+        """The facts of the font at address `key`."""
         if key not in self._cache:
             c = _raw()
             font = ctypes.cast(key, c.FPDF_FONT)
@@ -201,47 +214,6 @@ def _char(text: str, matrix: tuple, fontsize: float, adv: float, descent: float,
     return {"text": text, "x0": x0, "x1": x1, "top": page_height - y1, "bottom": page_height - y0, "upright": a * d > 0 and b * c <= 0}
 
 
-def _unchecked(func, restype=ctypes.c_int):
-    """`func` called without ctypes' argument conversion (pointers go in as `c_void_p` or byref,
-    indexes as int): for the calls made once per char, the conversion costs more than pdfium's work."""
-    fast = type(func)(ctypes.cast(func, ctypes.c_void_p).value)
-    fast.restype = restype
-    return fast
-
-
-class _CharCalls(NamedTuple):
-    """The calls `page_chars` makes for every char (and every text object), unchecked."""
-
-    unicode: Callable
-    is_generated: Callable
-    map_error: Callable
-    text_object: Callable  # returns the object's address, an int
-    origin: Callable
-    count_marks: Callable
-    matrix: Callable
-    font_size: Callable
-    font: Callable  # returns the font's address, an int
-    glyph_width: Callable
-
-
-@functools.lru_cache(maxsize=1)
-def _char_calls() -> _CharCalls:
-    c = _raw()
-    address = ctypes.c_void_p
-    return _CharCalls(
-        _unchecked(c.FPDFText_GetUnicode, ctypes.c_uint),
-        _unchecked(c.FPDFText_IsGenerated),
-        _unchecked(c.FPDFText_HasUnicodeMapError),
-        _unchecked(c.FPDFText_GetTextObject, address),
-        _unchecked(c.FPDFText_GetCharOrigin),
-        _unchecked(c.FPDFPageObj_CountMarks),
-        _unchecked(c.FPDFText_GetMatrix),
-        _unchecked(c.FPDFTextObj_GetFontSize),
-        _unchecked(c.FPDFTextObj_GetFont, address),
-        _unchecked(c.FPDFFont_GetGlyphWidth),
-    )
-
-
 # pdfium generates only spaces and line breaks (CPDF_TextPage's GenerateCharInfo and the spaces it
 # puts inside a text object): other chars need not be asked whether they are generated
 GENERATED = frozenset((0x20, 0x0D, 0x0A))
@@ -251,10 +223,12 @@ def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
     """The page's chars in pdfminer's terms (see the module docstring for what differs in pdfium);
     `objects`: the page's `_objects`."""
     c = _raw()
-    call = _char_calls()
-    unicode_of, is_generated, map_error, object_of, origin_of = call[:5]
+    unicode_of, is_generated = _fast("FPDFText_GetUnicode", ctypes.c_uint), _fast("FPDFText_IsGenerated")
+    map_error, origin_of = _fast("FPDFText_HasUnicodeMapError"), _fast("FPDFText_GetCharOrigin")
+    object_of = _fast("FPDFText_GetTextObject", ctypes.c_void_p)  # the object's address, an int
+    count_marks, matrix_of, font_size_of = _fast("FPDFPageObj_CountMarks"), _fast("FPDFText_GetMatrix"), _fast("FPDFTextObj_GetFontSize")
+    font_of, glyph_width = _fast("FPDFTextObj_GetFont", ctypes.c_void_p), _fast("FPDFFont_GetGlyphWidth")
     tp = textpage.raw
-    tp_ptr = ctypes.c_void_p(ctypes.cast(tp, ctypes.c_void_p).value)
     height = page.get_height()
     x, y = ctypes.c_double(), ctypes.c_double()
     x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
@@ -266,25 +240,25 @@ def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
     widths: dict[tuple[int, int, float], float] = {}  # (font address, code, size) -> advance
     last_origin = after_space = None
     for i in range(c.FPDFText_CountChars(tp)):
-        code = unicode_of(tp_ptr, i)
-        if code in GENERATED and is_generated(tp_ptr, i):
+        code = unicode_of(tp, i)
+        if code in GENERATED and is_generated(tp, i):
             last_origin = None
             continue
-        if map_error(tp_ptr, i):
+        if map_error(tp, i):
             raise Unsupported("chars without a Unicode mapping")
-        address = object_of(tp_ptr, i) or 0
+        address = object_of(tp, i) or 0
         facts = seen.get(address)
         if facts is None:
             obj = ctypes.c_void_p(address)
-            if call.count_marks(obj) and _has_actual_text(c.FPDFText_GetTextObject(tp, i)):
+            if count_marks(obj) and _has_actual_text(c.FPDFText_GetTextObject(tp, i)):
                 raise Unsupported("ActualText spans")
-            call.matrix(tp_ptr, i, ctypes.byref(m))
-            call.font_size(obj, ctypes.byref(size))
-            font = call.font(obj) or 0
+            matrix_of(tp, i, ctypes.byref(m))
+            font_size_of(obj, ctypes.byref(size))
+            font = font_of(obj) or 0  # its address
             descent = fonts.get(font)[1]
             facts = seen[address] = ((m.a, m.b, m.c, m.d), font, descent, size.value)
         linear, font, descent, fontsize = facts
-        origin_of(tp_ptr, i, x_ref, y_ref)
+        origin_of(tp, i, x_ref, y_ref)
         ox, oy = x.value, y.value
         if (address, ox, oy) == last_origin:
             raise Unsupported("one glyph read as several chars (a ligature)")
@@ -292,7 +266,7 @@ def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
         key = (font, code, fontsize)
         adv = widths.get(key)
         if adv is None:
-            if not call.glyph_width(ctypes.c_void_p(font), code, ctypes.c_float(fontsize), ctypes.byref(width)):
+            if not glyph_width(ctypes.c_void_p(font), code, ctypes.c_float(fontsize), ctypes.byref(width)):
                 raise Unsupported("glyph width unknown")
             adv = widths[key] = width.value
         if after_space is not None and after_space[0] == address:
@@ -327,11 +301,14 @@ def _subpaths(obj, matrix) -> Iterator[list[tuple[str, tuple[float, float]]]]:
     c = _raw()
     ops: list[tuple[str, tuple[float, float]]] = []
     x, y = ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
+    segment, type_of, point_of = _fast("FPDFPath_GetPathSegment", ctypes.c_void_p), _fast("FPDFPathSegment_GetType"), _fast("FPDFPathSegment_GetPoint")
+    closes = _fast("FPDFPathSegment_GetClose")
     pending_bezier = 0
     for i in range(c.FPDFPath_CountSegments(obj)):
-        seg = c.FPDFPath_GetPathSegment(obj, i)
-        kind = c.FPDFPathSegment_GetType(seg)
-        c.FPDFPathSegment_GetPoint(seg, x, y)
+        seg = ctypes.c_void_p(segment(obj, i))
+        kind = type_of(seg)
+        point_of(seg, x_ref, y_ref)
         point = _apply(matrix, x.value, y.value)
         if kind == c.FPDF_SEGMENT_MOVETO:
             if ops:
@@ -346,7 +323,7 @@ def _subpaths(obj, matrix) -> Iterator[list[tuple[str, tuple[float, float]]]]:
                 pending_bezier = 0
         else:
             raise Unsupported("unknown path segment")
-        if c.FPDFPathSegment_GetClose(seg) and ops:
+        if closes(seg) and ops:
             ops.append(("h", ops[0][1]))
     if ops:
         yield ops
@@ -475,12 +452,13 @@ def layer_scan(objects: list, width: float, height: float) -> bool:
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     covered = 0.0
     texts = invisible = 0
+    render_mode = _fast("FPDFTextObj_GetTextRenderMode")
     for obj, kind, _ in objects:
         if kind == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
             covered = max(covered, max(right.value - left.value, 0.0) * max(top.value - bottom.value, 0.0))
         elif kind == c.FPDF_PAGEOBJ_TEXT:
             texts += 1
-            invisible += c.FPDFTextObj_GetTextRenderMode(obj) == c.FPDF_TEXTRENDERMODE_INVISIBLE
+            invisible += render_mode(obj) == c.FPDF_TEXTRENDERMODE_INVISIBLE
     return texts > 0 and covered >= SCAN_IMAGE_SHARE * width * height and invisible >= LAYER_INVISIBLE_SHARE * texts
 
 
