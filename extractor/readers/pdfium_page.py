@@ -158,14 +158,14 @@ def _placed(obj, parent) -> tuple:
 
 
 class _Fonts:
-    """Per-font facts (name, descent), cached by the font handle's address."""
+    """Each font's descent (from its descriptor, by the font's name), cached by the font handle's address."""
 
     def __init__(self, facts: FontFacts):
         self.facts = facts
-        self._cache: dict[int, tuple[str, float]] = {}
+        self._cache: dict[int, float] = {}
 
-    def get(self, key: int) -> tuple[str, float]:
-        """The facts of the font at address `key`."""
+    def descent(self, key: int) -> float:
+        """The descent, as a fraction of the em, of the font at address `key`."""
         if key not in self._cache:
             c = _raw()
             font = ctypes.cast(key, c.FPDF_FONT)
@@ -179,7 +179,7 @@ class _Fonts:
                     raise Unsupported(f"two font descriptors named {name} with different metrics")
             else:  # e.g. a standard-14 font, whose metrics pdfminer takes from its own AFM files
                 raise Unsupported(f"no font descriptor found for {name}")
-            self._cache[key] = (name, descent / 1000.0)
+            self._cache[key] = descent / 1000.0
         return self._cache[key]
 
 
@@ -255,7 +255,7 @@ def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
             matrix_of(tp, i, ctypes.byref(m))
             font_size_of(obj, ctypes.byref(size))
             font = font_of(obj) or 0  # its address
-            descent = fonts.get(font)[1]
+            descent = fonts.descent(font)
             facts = seen[address] = ((m.a, m.b, m.c, m.d), font, descent, size.value)
         linear, font, descent, fontsize = facts
         origin_of(tp, i, x_ref, y_ref)
@@ -290,7 +290,7 @@ def page_chars(page, textpage, fonts: _Fonts, objects: list) -> list[dict]:
             raise Unsupported("text objects missing from pdfium's text page (repeated text)")
         c.FPDFTextObj_GetFontSize(obj, size)
         font = c.FPDFTextObj_GetFont(obj)
-        descent = fonts.get(_address(font))[1]
+        descent = fonts.descent(_address(font))
         c.FPDFFont_GetGlyphWidth(font, 32, size.value, width)
         chars.append(_char(" ", matrix, size.value, width.value, descent, height))
     return chars
