@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from builders import REAL
 
-CLI = [sys.executable, "-m", "extractor.cli.main"]
+CLI = [sys.executable, "-m", "extractor"]  # the entry point the console script runs (extractor.cli.run)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -28,6 +28,28 @@ def test_parse_json_is_the_contract():
     assert data["report"] == {"agency": "淮安市洪泽区人民政府", "year": 2023, "template": "2021", "parser_version": data["report"]["parser_version"]}
     assert {c["code"]: c["value"] for c in data["cells"]}["t3.new.total"] == 21
     assert [f["rule"] for f in data["findings"] if f["severity"] == "error"] == ["t4.group_total", "t4.group_total"]
+
+
+def test_the_console_script_runs_the_entry_point_that_sets_up_the_collector():
+    from importlib.metadata import entry_points
+
+    import extractor.cli
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "extractor"]
+    assert script.load() is extractor.cli.run
+    # the collector is back on, with the settled policy, while a command runs; off only during import
+    probe = "import gc, sys; from extractor.cli import main as m; m.main.add_command(m.click.Command('gc', callback=lambda: print(gc.isenabled(), gc.get_threshold()[0], gc.get_freeze_count() > 10000)), 'gc')"
+    proc = subprocess.run([sys.executable, "-c", f"{probe}; from extractor.cli import run; sys.argv = ['extractor', 'gc']; run()"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.split() == ["True", "20000", "True"], proc.stderr
+
+
+def test_the_package_imports_its_pipeline_on_first_use():
+    probe = "import sys, extractor; before = 'extractor.api' in sys.modules; extractor.parse; print(before, 'extractor.api' in sys.modules, extractor.Report.__name__)"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["False", "True", "Report"], proc.stderr
+    import extractor
+
+    assert sorted(extractor.__all__) == sorted(extractor._EXPORTS) and all(getattr(extractor, name) is not None for name in extractor.__all__)
 
 
 def test_parse_csv_has_bom_and_long_rows(tmp_path):

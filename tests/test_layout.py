@@ -23,7 +23,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("extractor.store",)),
     ("outputs", ("extractor.outputs",)),
     ("web", ("extractor.web",)),
-    ("cli", ("extractor.cli",)),
+    ("cli", ("extractor.cli", "extractor.__main__")),
 ]
 FACE = "extractor"  # the package's __init__: the public face, ranked with the api
 

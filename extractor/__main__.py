@@ -1,0 +1,5 @@
+"""`python -m extractor`: the `extractor` command."""
+
+from extractor.cli import run
+
+run()
