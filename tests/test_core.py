@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -11,6 +12,7 @@ from builders import REAL, build_2019_docx, build_2021_docx, consistent_values
 
 import extractor
 from extractor import parse
+from extractor.report import Report
 
 
 def truth(name: str) -> dict:
@@ -263,6 +265,17 @@ def test_json_contract_fields(hzq):
     catalogue = Path(extractor.__file__).parent / "lexicon" / "data" / "cells.csv"
     codes = {line.split(",")[0] for line in catalogue.read_text(encoding="utf-8").splitlines()[1:]}
     assert {c["code"] for c in data["cells"]} <= codes
+
+
+def test_json_records_are_asdicts_that_share_nothing_mutable_with_the_report(hzq):
+    data = hzq.to_dict()
+    for key in ("sections", "cells", "findings", "statements"):
+        assert data[key] == [dataclasses.asdict(item) for item in getattr(hzq, key)], key
+    finding = next(f for f in data["findings"] if f["codes"])
+    finding["codes"].append("changed")
+    assert "changed" not in [code for f in hzq.findings for code in f.codes]
+    as_json = json.loads(json.dumps(hzq.to_dict()))
+    assert json.loads(json.dumps(Report.from_dict(as_json).to_dict())) == as_json
 
 
 # ------------------------------------------------------------------------------------------ HTML
