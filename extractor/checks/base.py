@@ -9,11 +9,10 @@ arithmetic error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-
-import regex
 
 from extractor.lexicon.labels import cell_catalogue, rule_title, vocabulary
 from extractor.report import Cell, Finding
@@ -152,7 +151,7 @@ def describe_group(codes: list[str]) -> str:
 
 def short_label(label: str) -> str:
     """'（二）部分公开（区分处理的，只计这一情形，不计其他情形）' → '（二）部分公开'."""
-    return regex.sub(r"（[^（）]{6,}）$", "", label)
+    return re.sub(r"（[^（）]{6,}）$", "", label)
 
 
 def describe_cell(code: str) -> str:

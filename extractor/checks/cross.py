@@ -29,8 +29,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import regex
-
 from extractor.checks.base import describe_cell
 from extractor.lexicon.agency import agency_key as _default_key
 from extractor.lexicon.agency import agency_level, area_of, parent_keys
@@ -527,7 +525,7 @@ def peer_outliers(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:
     return out
 
 
-_AREA_CLAIM = regex.compile(r"全(?P<area>区|市|县|旗|州|盟)(?:共|累计|全年)?(?:共)?(?:新收|收到|受理|接收)(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共|总计|合计)?(?:为)?(?P<n>\d[\d,]*)件")
+_AREA_CLAIM = re.compile(r"全(?P<area>区|市|县|旗|州|盟)(?:共|累计|全年)?(?:共)?(?:新收|收到|受理|接收)(?:各类)?(?:政府信息公开|信息公开|依申请公开)?申请(?:共|总计|合计)?(?:为)?(?P<n>\d[\d,]*)件")
 
 
 def aggregates(keyed: list[tuple[str, Report]]) -> list[CrossFinding]:

@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import regex
 
 from extractor.checks.base import current_tolerance, describe_cell, describe_group, fmt_number, is_blank
 from extractor.lexicon.agency import agency_level
@@ -82,14 +81,14 @@ def check_narrative(report: Report) -> Iterable[Finding]:
 # narrative arithmetic: percentages and parts the text computes from counts it states itself
 
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
-_COUNT = regex.compile(rf"(?P<n>{_NUM})(?P<unit>人次|件|条|个|次|篇|项|份|家|人|例)")
-_PERCENT = regex.compile(r"(?P<p>\d+(?:\.\d+)?)%")
-_GROWTH = regex.compile(r"增长|下降|减少|增加|提高|提升|降低|同比|环比|上升|增幅|降幅|比上年|较上年|较去年")
+_COUNT = re.compile(rf"(?P<n>{_NUM})(?P<unit>人次|件|条|个|次|篇|项|份|家|人|例)")
+_PERCENT = re.compile(r"(?P<p>\d+(?:\.\d+)?)%")
+_GROWTH = re.compile(r"增长|下降|减少|增加|提高|提升|降低|同比|环比|上升|增幅|降幅|比上年|较上年|较去年")
 # a percentage right after its count: '不予处理12件(4.1%)', '予以公开180件,占61.2%', '12件,占比约4.1%'
-_ATTACHED = regex.compile(rf"(?P<n>{_NUM})(?P<unit>件|条|个|次|项|份|例)[,:(]?(?:占|占比|比例为|比例|约占|占总数的?|占全部的?|占申请总数的?)?(?:为)?$")
-_AT_LEAST = regex.compile(r"(?:超过|超|逾|高于|不低于|不少于)$|^(?:以上|多)")
-_AT_MOST = regex.compile(r"(?:不足|低于|不到|未满|少于)$|^(?:以下|以内)")
-_ROUNDED = regex.compile(r"(?:约|近|将近|接近|大约|达到|达|约为|超过|逾)$|^(?:左右|以上)")
+_ATTACHED = re.compile(rf"(?P<n>{_NUM})(?P<unit>件|条|个|次|项|份|例)[,:(]?(?:占|占比|比例为|比例|约占|占总数的?|占全部的?|占申请总数的?)?(?:为)?$")
+_AT_LEAST = re.compile(r"(?:超过|超|逾|高于|不低于|不少于)$|^(?:以上|多)")
+_AT_MOST = re.compile(r"(?:不足|低于|不到|未满|少于)$|^(?:以下|以内)")
+_ROUNDED = re.compile(r"(?:约|近|将近|接近|大约|达到|达|约为|超过|逾)$|^(?:左右|以上)")
 PERCENT_NEAR = 2.0  # a computation this close to the stated figure is the one the text meant
 TOTAL_CODES = ("t3.new.total", "t3.total.total")  # the wholes a share of requests is taken of
 
@@ -242,7 +241,7 @@ def check_narrative_percentage(report: Report) -> Iterable[Finding]:
             )
 
 
-_WHOLE_PARTS = regex.compile(rf"(?P<whole>{_NUM})(?P<unit>人次|件|条|个|次|篇|项|份|家|例)[,:：]?其中[,:：]?(?P<rest>.+)")
+_WHOLE_PARTS = re.compile(rf"(?P<whole>{_NUM})(?P<unit>人次|件|条|个|次|篇|项|份|家|例)[,:：]?其中[,:：]?(?P<rest>.+)")
 
 
 def check_narrative_parts(report: Report) -> Iterable[Finding]:
@@ -255,10 +254,10 @@ def check_narrative_parts(report: Report) -> Iterable[Finding]:
         if not m:
             continue
         whole, unit = _number(m.group("whole")), m.group("unit")
-        rest = regex.split(r"另|此外|同时|累计|结转", m.group("rest"))[0]
+        rest = re.split(r"另|此外|同时|累计|结转", m.group("rest"))[0]
         first = _COUNT.search(rest)
         if first and rest[first.end() : first.end() + 1] in (",", "、"):
-            rest = regex.split(r"[;；]", rest)[0]  # items separated by commas: a semicolon ends the list
+            rest = re.split(r"[;；]", rest)[0]  # items separated by commas: a semicolon ends the list
         parts = [v for v, u, _ in _counts(rest) if u == unit]
         if len(parts) < 2 or sum(parts) <= whole + current_tolerance():
             continue

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import regex
@@ -15,7 +16,7 @@ from extractor.report import Finding, Report
 # structure
 
 _NUMERALS = "一二三四五六七八九十"
-_HEADING_NUMERAL = regex.compile(r"^[#*\s|｜丨]*(?:第)?([一二三四五六七八九十])(?:、|\.|．|,|，|部分|章|节|\s)")
+_HEADING_NUMERAL = re.compile(r"^[#*\s|｜丨]*(?:第)?([一二三四五六七八九十])(?:、|\.|．|,|，|部分|章|节|\s)")
 SECTION_CODES = ["overview", "active", "requests", "review", "problems", "other"]
 
 
@@ -92,10 +93,10 @@ def check_empty_problems(report: Report) -> Iterable[Finding]:
     )
 
 
-_PLACEHOLDER = regex.compile(r"[(（]?(?:文字描述|文字说明|此处填写[^)）]*|略)[)）]?[。.]?")
+_PLACEHOLDER = re.compile(r"[(（]?(?:文字描述|文字说明|此处填写[^)）]*|略)[)）]?[。.]?")
 
 
-_NOTHING = regex.compile(r"(?:本(?:年度|年|机关|单位|局|委|部门))?(?:无|暂无|没有)(?:其他)?(?:需要|需)?(?:报告|说明)?(?:的)?(?:其他)?(?:事项)?")
+_NOTHING = re.compile(r"(?:本(?:年度|年|机关|单位|局|委|部门))?(?:无|暂无|没有)(?:其他)?(?:需要|需)?(?:报告|说明)?(?:的)?(?:其他)?(?:事项)?")
 
 
 def check_fees_in_other(report: Report) -> Iterable[Finding]:
@@ -121,8 +122,8 @@ def check_fees_in_other(report: Report) -> Iterable[Finding]:
     )
 
 
-_PERIOD = regex.compile(r"统计期限?(?:为|是|自|从)?(\d{4})年1月1日(?:起)?(?:至|到|-|—|~)(\d{4})年12月31日")
-_OPENING_YEAR = regex.compile(r"^(\d{4})年度?[,，]")
+_PERIOD = re.compile(r"统计期限?(?:为|是|自|从)?(\d{4})年1月1日(?:起)?(?:至|到|-|—|~)(\d{4})年12月31日")
+_OPENING_YEAR = re.compile(r"^(\d{4})年度?[,，]")
 
 
 def check_working_year(report: Report) -> Iterable[Finding]:

@@ -4,9 +4,8 @@ split digits) and the 表二 plausibility rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-
-import regex
 
 from extractor.checks.base import (
     AMOUNT_CODES,
@@ -214,7 +213,7 @@ def check_t2_fee_unit(report: Report) -> Iterable[Finding]:
 
 
 def _decimals(raw: str) -> int:
-    m = regex.search(r"\.(\d+)", raw)
+    m = re.search(r"\.(\d+)", raw)
     return len(m.group(1)) if m else 0
 
 

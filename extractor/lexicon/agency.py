@@ -7,16 +7,15 @@ neither has to know the other.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-import regex
-
 from extractor.lexicon.labels import vocabulary
 
-_GOVERNMENT = regex.compile(r"^(?P<area>.+?(?:区|市|县|旗|州|盟))人民政府$")
-_UNIT = regex.compile(r"[^市区县旗州盟省]+(?:市|区|县|旗|州|盟)")
+_GOVERNMENT = re.compile(r"^(?P<area>.+?(?:区|市|县|旗|州|盟))人民政府$")
+_UNIT = re.compile(r"[^市区县旗州盟省]+(?:市|区|县|旗|州|盟)")
 
 
 def agency_key(name: str | None, aliases: Mapping[str, str] | None = None) -> str | None:
@@ -68,7 +67,7 @@ def _government_area(name: str | None) -> tuple[str, str] | None:
     if m:
         area = m.group("area")
     else:
-        area = regex.sub(r"(?:管理委员会|管委会)$", "", text)
+        area = re.sub(r"(?:管理委员会|管委会)$", "", text)
         if not any(area.endswith(z) for z in _zones()):
             return None
     units = _UNIT.findall(area)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -21,7 +22,7 @@ from extractor.lexicon.textnorm import norm, ratio_at_least
 FUZZY_THRESHOLD = 0.78
 FUZZY_MARGIN = 0.08  # the best entry must beat the runner-up by this much
 FUZZY_MIN_CHARS = 5  # shorter labels differ by one character between rows ('不予公开' / '予以公开')
-_NUMBERING = regex.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\d{1,2}\.|[(]\d{1,2}[)])+")
+_NUMBERING = re.compile(r"^(?:[(]?[一二三四五六七八九十]+[)、.]?|\d{1,2}\.|[(]\d{1,2}[)])+")
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,7 +51,7 @@ def cell_catalogue() -> dict[str, dict[str, str]]:
     return rows
 
 
-_NOTE = regex.compile(r"\s+—\s+(?P<note>.*[A-Za-z].*)$")
+_NOTE = re.compile(r"\s+—\s+(?P<note>.*[A-Za-z].*)$")
 _ENGLISH = regex.compile(r"^[^\p{Han}]*[A-Za-z]{3}")
 
 
@@ -259,8 +260,8 @@ def rule_action(rule_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _reasons() -> tuple[tuple[regex.Pattern, str], ...]:
-    return tuple((regex.compile(r["pattern"], regex.IGNORECASE), r["words"]) for r in wording()["reasons"])
+def _reasons() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(r["pattern"], re.IGNORECASE), r["words"]) for r in wording()["reasons"])
 
 
 def reason_text(text: str | None) -> str:

@@ -8,14 +8,15 @@ number markers ('1、' / '1．' / '1. ' → '1.').
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from difflib import SequenceMatcher
 
 import regex
 from rapidfuzz.fuzz import ratio
 
-_SPACE = regex.compile(r"[\s\u3000\u00a0]+")
-_MARKUP = regex.compile(r"[*#|`>_]+")
+_SPACE = re.compile(r"[\s\u3000\u00a0]+")
+_MARKUP = re.compile(r"[*#|`>_]+")
 _NUM_MARK = regex.compile(r"(?<![\d.])(\d{1,2})\s*[、,，.．]\s*(?=\p{Han})")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"'})
 

@@ -8,17 +8,16 @@ to be repaired (stray characters before the digits).
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
-import regex
-
 BLANK_MARKERS = {"", "-", "—", "–", "——", "--", "－", "/", "／", "\\", "无", "無", "空", "不适用", "N/A", "NA", "n/a", "×", "x", "X"}
 UNITS = ("万元", "元", "件", "项", "条", "个", "次")
-_NUMBER = regex.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
-_SPACES = regex.compile(r"[\s\u3000]+")
-_DASHES = regex.compile(r"[-—–－_/]+")
-_JUNK_PREFIX = regex.compile(r"^[?？�\s·•]+")
+_NUMBER = re.compile(r"^([+\-−]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_SPACES = re.compile(r"[\s\u3000]+")
+_DASHES = re.compile(r"[-—–－_/]+")
+_JUNK_PREFIX = re.compile(r"^[?？�\s·•]+")
 
 
 @dataclass(frozen=True)

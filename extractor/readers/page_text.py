@@ -3,10 +3,10 @@ layer and OCR), so neither reader has to import the other."""
 
 from __future__ import annotations
 
-import regex
+import re
 
-_PAGE_NUMBER = regex.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/共]\s*\d+\s*页)?|\d+\s*/\s*\d+)\s*$")
-_BARE_NUMBER = regex.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it is a page's last line
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*[,，/共]\s*\d+\s*页)?|\d+\s*/\s*\d+)\s*$")
+_BARE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")  # a page number only when it is a page's last line
 
 
 def is_text_frame(rows: list[list[str | None]]) -> bool:

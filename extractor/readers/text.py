@@ -6,11 +6,11 @@ of such lines becomes one Grid. Everything else is one Paragraph per non-empty l
 
 from __future__ import annotations
 
-import regex
+import re
 
 from extractor.document import Document, Grid, Paragraph, ReadError
 
-_MD_SEPARATOR = regex.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def decode_text(data: bytes) -> str:

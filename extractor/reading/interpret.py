@@ -8,9 +8,8 @@ slots left free between their labelled neighbours — and only when their count 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-
-import regex
 
 from extractor.document import BBox
 from extractor.lexicon.labels import (
@@ -66,7 +65,7 @@ class TableResult:
     empty: bool = False
 
 
-_PROSE = regex.compile(r"[。；;]|\d\s*(?:件|条|项|个|次|万元|元|人|%)")
+_PROSE = re.compile(r"[。；;]|\d\s*(?:件|条|项|个|次|万元|元|人|%)")
 
 
 def looks_like_prose(label: str) -> bool:

@@ -8,9 +8,8 @@ were printed as loose text lines, and a 'table' that is really a text frame look
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
-
-import regex
 
 from extractor.document import BBox, Document, Grid, Paragraph
 from extractor.lexicon.labels import sections, table_markers
@@ -21,10 +20,10 @@ SECTION_ORDER = ["overview", "active", "requests", "review", "problems", "other"
 SECTION_NUMERALS = dict(zip(SECTION_ORDER, "一二三四五六", strict=True))
 MAX_HEADING_CHARS = 48
 MIN_HEADING_SCORE = 0.6
-_HEADING_NUMBER = regex.compile(
+_HEADING_NUMBER = re.compile(
     r"^[|丨lI]?(?:(?P<part>第(?P<pn>[一二三四五六七八九十])(?:部分|章|节|项))|(?P<main>(?P<mn>[一二三四五六七八九十])[、.,:])|(?P<sub>\([一二三四五六七八九十]\))|(?P<arabic>(?P<an>\d)[、.]))"
 )
-_YEAR_PREFIX = regex.compile(r"^(?:\d{4}年度?|本年度|本年)")
+_YEAR_PREFIX = re.compile(r"^(?:\d{4}年度?|本年度|本年)")
 
 
 @dataclass
@@ -146,7 +145,7 @@ def _line_candidates(line: str) -> tuple[tuple[str, float, str, bool], ...]:
             factor, title = 1.0, text[m.end():]
             numeral = m.group("pn") or m.group("mn")
         title = _YEAR_PREFIX.sub("", title).rstrip("。:;,.")
-        title = regex.sub(r"^(?:政府信息公开|政务公开)?(?:工作)?", "", title) if title.startswith(("政府信息公开工作", "政务公开工作")) and "存在" in title else title
+        title = re.sub(r"^(?:政府信息公开|政务公开)?(?:工作)?", "", title) if title.startswith(("政府信息公开工作", "政务公开工作")) and "存在" in title else title
         if parse_value(title.split(" ")[-1]).ok and any(ch.isdigit() for ch in title[-3:]):
             return ()  # a table row printed as text ('四、结转下年度继续办理 0 0 …')
         for code, variants in sections().items():
@@ -170,7 +169,7 @@ def _line_candidates(line: str) -> tuple[tuple[str, float, str, bool], ...]:
 
 def display_heading(text: str) -> str:
     """A heading as printed, without Markdown markup."""
-    return regex.sub(r"^#+\s*|\*\*|__", "", text.strip()).strip()
+    return re.sub(r"^#+\s*|\*\*|__", "", text.strip()).strip()
 
 
 def find_sections(rows: list[Row]) -> dict[str, SectionHit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 
 import regex
@@ -14,12 +15,12 @@ _REPORT = r"(?:政府信息公开|政务公开|信息公开)(?:工作)?(?:年度
 _AGENCY_FIRST = regex.compile(rf"^(?P<agency>\p{{Han}}[\p{{Han}}()（）A-Za-z0-9·]*?)\s*(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?:度)?(?:的)?{_REPORT}")
 _YEAR_FIRST = regex.compile(rf"^(?P<year>(?:19|20)\d{{2}})\s*年度?\s*(?P<agency>\p{{Han}}[\p{{Han}}()（）·]*?)\s*{_REPORT}")
 _YEAR_AFTER = regex.compile(rf"^(?P<agency>\p{{Han}}[\p{{Han}}()（）·]*?)\s*{_REPORT}\s*[(（]\s*(?P<year>(?:19|20)\d{{2}})\s*年?度?\s*[)）]")
-_PERIOD = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
-_WORKING_YEAR = regex.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?")
-_PLACE_SUFFIX = regex.compile(r"(?:省|市|自治区|自治州|州|盟|地区)$")
+_PERIOD = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
+_WORKING_YEAR = re.compile(r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?")
+_PLACE_SUFFIX = re.compile(r"(?:省|市|自治区|自治州|州|盟|地区)$")
 _FUNCTION_CHARS = set("由据经向对在为是和与及的本该系按")
-_MARKUP = regex.compile(r"[#*|`>]+")
-_SPACES = regex.compile(r"\s+")
+_MARKUP = re.compile(r"[#*|`>]+")
+_SPACES = re.compile(r"\s+")
 
 
 def _clean_line(text: str) -> str:
@@ -51,11 +52,11 @@ def find_agency_year(rows: list[Row], path: str, title: str = "") -> tuple[str |
             year = int(m.group("year"))
     stem = os.path.splitext(os.path.basename(path))[0]
     if year is None:
-        m = regex.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", stem)
+        m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", stem)
         year = int(m.group(1)) if m else None
     if agency is None:
-        name = regex.sub(r"[_\-\s]*(?:19|20)\d{2}\s*年?度?", "", stem)
-        name = regex.sub(rf"{_REPORT}|年度报告|_|-", "", name)
+        name = re.sub(r"[_\-\s]*(?:19|20)\d{2}\s*年?度?", "", stem)
+        name = re.sub(rf"{_REPORT}|年度报告|_|-", "", name)
         agency = name if regex.fullmatch(r"\p{Han}{2,}", name or "") else None
     if agency:
         agency = _expand_agency(agency, rows)
@@ -64,11 +65,11 @@ def find_agency_year(rows: list[Row], path: str, title: str = "") -> tuple[str |
 
 def _expand_agency(agency: str, rows: list[Row]) -> str:
     """'洪泽区人民政府' → '淮安市洪泽区人民政府' when the preamble prints the fuller name."""
-    if regex.search(r"(?:省|市|自治区|州|盟)", agency) or not regex.match(r"\p{Han}+?(?:区|县|旗|市)", agency):
+    if re.search(r"(?:省|市|自治区|州|盟)", agency) or not regex.match(r"\p{Han}+?(?:区|县|旗|市)", agency):
         return agency
     preamble = "".join(_clean_line(r.text).replace(" ", "") for r in rows[:40])
     best = agency
-    for m in regex.finditer(regex.escape(agency), preamble):
+    for m in re.finditer(re.escape(agency), preamble):
         before = preamble[max(0, m.start() - 6) : m.start()]
         for length in range(min(len(before), 6), 1, -1):
             prefix = before[-length:]

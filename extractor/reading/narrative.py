@@ -12,9 +12,8 @@ whole area's (全区) — the checks weigh a mismatch by that.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
-
-import regex
 
 from extractor.lexicon.labels import vocabulary
 from extractor.lexicon.textnorm import norm
@@ -23,14 +22,14 @@ from extractor.report import Statement
 
 NUMBER = r"(?P<n>\d[\d,]*)"
 CONTEXT_CHARS = 30
-_SENTENCE_END = regex.compile(r"[。;!?]")
+_SENTENCE_END = re.compile(r"[。;!?]")
 AFTER_CHARS = 14  # '75件(含上年结转1件)': a note right after the number
 
 
 @dataclass(frozen=True)
 class _Pattern:
     codes: tuple[str, ...]
-    regex: regex.Pattern
+    compiled: re.Pattern
     whole: bool  # the figure is a total: one stated after 其中 is a part of it, not the total
 
 
@@ -38,25 +37,25 @@ class _Pattern:
 def _patterns() -> list[_Pattern]:
     vocab = vocabulary()
     out = [
-        _Pattern(tuple(entry["codes"]), regex.compile(entry["pattern"].replace("{N}", NUMBER)), bool(entry.get("whole")))
+        _Pattern(tuple(entry["codes"]), re.compile(entry["pattern"].replace("{N}", NUMBER)), bool(entry.get("whole")))
         for entry in vocab["narrative"]
     ]
     outcomes = vocab["narrative_outcomes"]
     categories = outcomes["category"]
     suffix = outcomes["suffix"].replace("{N}", NUMBER)
     for cat in categories:  # one outcome
-        out.append(_Pattern(tuple(cat["codes"]), regex.compile(f"(?:{cat['phrase']}){suffix}"), False))
+        out.append(_Pattern(tuple(cat["codes"]), re.compile(f"(?:{cat['phrase']}){suffix}"), False))
     # two or more outcomes joined before one number: the sum of them
     any_phrase = "|".join(f"(?:{c['phrase']})" for c in categories)
-    joined = regex.compile(f"(?P<cats>(?:{any_phrase})(?:{outcomes['joiners']}(?:{any_phrase}))+){suffix}")
+    joined = re.compile(f"(?P<cats>(?:{any_phrase})(?:{outcomes['joiners']}(?:{any_phrase}))+){suffix}")
     out.append(_Pattern((), joined, False))
     return out
 
 
 @functools.lru_cache(maxsize=1)
-def _category_finder() -> list[tuple[regex.Pattern, tuple[str, ...]]]:
+def _category_finder() -> list[tuple[re.Pattern, tuple[str, ...]]]:
     cats = vocabulary()["narrative_outcomes"]["category"]
-    return [(regex.compile(c["phrase"]), tuple(c["codes"])) for c in cats]
+    return [(re.compile(c["phrase"]), tuple(c["codes"])) for c in cats]
 
 
 def _joined_codes(cats: str) -> tuple[str, ...]:
@@ -95,9 +94,9 @@ def scope_of(before: str, after: str, whole: bool, phrase: str = "") -> str:
 
 def read_statements(text: str) -> list[tuple[Statement, int]]:
     """The statements of normalised prose `text`, each with the offset where its phrase starts."""
-    found: dict[int, tuple[int, int, _Pattern, regex.Match]] = {}  # number offset -> longest phrase
+    found: dict[int, tuple[int, int, _Pattern, re.Match]] = {}  # number offset -> longest phrase
     for pattern in _patterns():
-        for m in pattern.regex.finditer(text):
+        for m in pattern.compiled.finditer(text):
             at = m.start("n")
             best = found.get(at)
             if best is None or m.start() < best[0]:

@@ -9,8 +9,7 @@ parse stage, and kept on the Report.
 from __future__ import annotations
 
 import hashlib
-
-import regex
+import re
 
 from extractor.document import Document, Grid
 from extractor.lexicon.labels import sections
@@ -18,8 +17,8 @@ from extractor.lexicon.textnorm import han_count, norm
 from extractor.reading.locate import Layout
 from extractor.report import Sentence, TableBox
 
-_SPLIT = regex.compile(r"(?<=[。！？!?])")
-_DIGITS = regex.compile(r"\d+(?:[.,]\d+)*")
+_SPLIT = re.compile(r"(?<=[。！？!?])")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 TABLE_SECTIONS = {"t2": "active", "t3": "requests", "t4": "review"}
 
 
