@@ -29,7 +29,7 @@ from extractor.api import parse
 from extractor.checks.settings import RulesConfig
 from extractor.checks.settings import apply as apply_rules
 from extractor.document import ReadError
-from extractor.readers import Progress, Source, load, printable
+from extractor.readers import Progress, Source, load, printable, progress_reporter
 from extractor.readers.limits import DEFAULT_LIMITS, MB, Limits
 from extractor.report import Report
 
@@ -88,8 +88,6 @@ def _start_method() -> str:
 def _progress(name: str, progress: Progress | None) -> Progress | None:
     if progress is not None:
         return progress
-    from extractor.readers.ocr import progress_reporter
-
     return progress_reporter(printable(name), None)
 
 

@@ -12,7 +12,7 @@ from extractor.checks.base import current_tolerance
 from extractor.checks.tables import identities
 from extractor.document import Document, Grid
 from extractor.lexicon.labels import cell_catalogue
-from extractor.readers.ocr import REVIEW_THRESHOLD
+from extractor.readers.ocr_calibration import REVIEW_THRESHOLD
 from extractor.report import Cell, Finding, Report
 
 _TABLES = {"t2": "表二", "t3": "表三", "t4": "表四"}

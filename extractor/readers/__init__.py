@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import zipfile
 from collections.abc import Callable
 from typing import IO, Union
@@ -20,6 +21,20 @@ OCR_MODES = ("auto", "always", "never")
 Progress = Callable[[int, int], None]
 # what parse() reads: a path (str, bytes or PathLike), the file's bytes, or a binary file object
 Source = Union[str, bytes, bytearray, memoryview, "os.PathLike[str]", IO[bytes]]
+
+
+def progress_reporter(path: str, progress: Progress | None) -> Progress | None:
+    """The caller's callback, else a stderr line per page when stderr is a terminal, else nothing."""
+    if progress is not None:
+        return progress
+    if not sys.stderr.isatty():
+        return None
+    name = path.rsplit("/", 1)[-1]
+
+    def show(page: int, pages: int) -> None:
+        print(f"\rextractor: {name}: OCR page {page}/{pages}", end="\n" if page == pages else "", file=sys.stderr, flush=True)
+
+    return show
 
 
 def printable(name: str | bytes) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,18 +25,15 @@ import regex
 
 from extractor.document import BBox, Block, Document, Grid, Paragraph, ReadError
 from extractor.lexicon.values import is_value_like
+from extractor.readers import Progress, progress_reporter
+from extractor.readers.ocr_calibration import DISAGREEMENT, RAW_REVIEW, REVIEW_THRESHOLD, SURE
 from extractor.readers.ocr_strips import Reading, read_strips
 from extractor.readers.page_text import is_page_number, is_text_frame
 
 INSTALL_HINT = "pip install 'zfxxgk-extractor[ocr]'"
-REVIEW_THRESHOLD = 0.9  # a value cell read with less (calibrated) OCR confidence than this asks for review
-RAW_REVIEW = 0.5  # the recogniser's own score that calibrates to REVIEW_THRESHOLD (set from data: docs/ocr.md)
-SURE = 0.9  # a raw reading this sure is taken as it is (a label with one Chinese character, a digit over a shape)
-DISAGREEMENT = 0.3  # the raw confidence of a value two readings (or a reading and the ink's shape) disagree on
 DEFAULT_DPI = 200
 DETECT_DPI = 100  # the text detector sees the page at this resolution: a 10.5 pt line is still 15 px high
 MAX_SKEW_DEGREES = 3.0
-Progress = Callable[[int, int], None]
 
 _engine: Any = None
 
@@ -136,20 +132,6 @@ def _folded_session(session: Any, options: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- progress
-
-
-def progress_reporter(path: str, progress: Progress | None) -> Progress | None:
-    """The caller's callback, else a stderr line per page when stderr is a terminal, else nothing."""
-    if progress is not None:
-        return progress
-    if not sys.stderr.isatty():
-        return None
-    name = path.rsplit("/", 1)[-1]
-
-    def show(page: int, pages: int) -> None:
-        print(f"\rextractor: {name}: OCR page {page}/{pages}", end="\n" if page == pages else "", file=sys.stderr, flush=True)
-
-    return show
 
 
 # ---------------------------------------------------------------------------------------------- entry points

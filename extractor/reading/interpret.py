@@ -26,7 +26,7 @@ from extractor.lexicon.labels import (
 )
 from extractor.lexicon.textnorm import clean, norm
 from extractor.lexicon.values import parse_value
-from extractor.readers.ocr import REVIEW_THRESHOLD
+from extractor.readers.ocr_calibration import REVIEW_THRESHOLD
 from extractor.reading.locate import Layout, Row
 from extractor.report import Cell, Finding
 
