@@ -1,11 +1,14 @@
 """The text path's own pdfium binding (`readers/pdfium_raw.py`) against pypdfium2's: every function
 declared as pypdfium2_raw declares it (an upgrade that changes a signature fails here, not in
 memory), the same library, the same text and sizes and load errors as pypdfium2's helpers, closing in
-pdfium's order."""
+pdfium's order, and both bindings working in one process in either order."""
 
 from __future__ import annotations
 
 import ctypes
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -128,3 +131,31 @@ def test_closing_the_document_closes_its_pages_and_text_pages_first(monkeypatch)
     assert first.raw is None and pdf.raw is None
     pdf.close()  # again: nothing
     assert len(closed) == 5
+
+
+BOTH_BINDINGS = """
+import sys
+pdf, order = sys.argv[1], sys.argv[2]
+if order == "pypdfium2-first":
+    import pypdfium2
+import extractor
+first = extractor.parse(pdf).values()
+assert order != "slim-first" or "pypdfium2" not in sys.modules, "the text path imported pypdfium2"
+import pypdfium2 as pdfium  # slim first: starts the library again, which pdfium ignores
+doc = pdfium.PdfDocument(pdf)
+image = doc[0].render(scale=1).to_pil()
+assert image.size[0] > 100 and image.getextrema() != ((255, 255), (255, 255), (255, 255))
+doc.close()
+assert extractor.parse(pdf).values() == first
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("order", ["slim-first", "pypdfium2-first"])
+def test_the_text_path_and_pypdfium2_share_one_process(order):
+    """Parse with the slim binding, pypdfium2 renders a page, the slim binding parses again: one
+    library, started twice (in either order), both work; pypdfium2 destroys it at exit."""
+    pdf = str(ROOT / "fixtures" / "real" / "hzq2023.pdf")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", BOTH_BINDINGS, pdf, order], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

@@ -175,30 +175,30 @@ def _stream_starts(data: bytes) -> list[int]:
 def check_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     """Page count and page size from pdfium (no page content is parsed), and the decompressed size of
     every Flate stream, inflated in bounded steps so a bomb costs at most the limit."""
-    import pypdfium2 as pdfium
+    from extractor.readers import pdfium_raw
+    from extractor.readers.pdfium_lock import PDFIUM_LOCK
 
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        return  # the reader gives the precise reason (encrypted, corrupt)
-    try:
-        pages = len(pdf)
-        if pages > limits.max_pages:
-            raise over("the PDF has", pages, "max_pages", limits.max_pages, "pages")
-        limit_px = limits.max_megapixels * 1_000_000
-        for index in range(pages):
-            try:
-                width, height = pdf.get_page_size(index)
-            except pdfium.PdfiumError:
-                raise ReadError(f"corrupt PDF: page {index + 1} cannot be read (a broken page tree)", "corrupt") from None
-            pixels = abs(width * height) * (300 / 72) ** 2
-            if pixels > limit_px:
-                raise over(
-                    f"PDF page {index + 1} is {_num(abs(width))} × {_num(abs(height))} pt: at 300 dpi",
-                    pixels / 1e6, "max_megapixels", limits.max_megapixels, "megapixels",
-                )
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:  # pdfium is not thread-safe
+        try:
+            pdf = pdfium_raw.Document(data)
+        except pdfium_raw.PdfiumError:
+            return  # the reader gives the precise reason (encrypted, corrupt)
+        with pdf:
+            pages = len(pdf)
+            if pages > limits.max_pages:
+                raise over("the PDF has", pages, "max_pages", limits.max_pages, "pages")
+            limit_px = limits.max_megapixels * 1_000_000
+            for index in range(pages):
+                try:
+                    width, height = pdf.get_page_size(index)
+                except pdfium_raw.PdfiumError:
+                    raise ReadError(f"corrupt PDF: page {index + 1} cannot be read (a broken page tree)", "corrupt") from None
+                pixels = abs(width * height) * (300 / 72) ** 2
+                if pixels > limit_px:
+                    raise over(
+                        f"PDF page {index + 1} is {_num(abs(width))} × {_num(abs(height))} pt: at 300 dpi",
+                        pixels / 1e6, "max_megapixels", limits.max_megapixels, "megapixels",
+                    )
     _check_streams(data, limits)
 
 

@@ -1,6 +1,6 @@
 """PDF with a text layer.
 
-pdfplumber is thorough but slow, so a cheap pypdfium2 pass reads every page's text first and only
+pdfplumber is thorough but slow, so a cheap pdfium pass reads every page's text first and only
 the pages that hold statistics-table vocabulary go through pdfplumber's table finder. Per page, the
 ruled tables become Grids and the text outside them becomes one Paragraph per line, all ordered by
 their vertical position. 'Tables' that are really text frames (every row one cell) come out as
@@ -18,7 +18,7 @@ from extractor.lexicon.labels import table_page_vocabulary
 from extractor.lexicon.values import is_value_like
 from extractor.readers.page_text import is_page_number, is_text_frame
 from extractor.readers.pdfium_lock import PDFIUM_LOCK
-from extractor.readers.pdfium_page import PageSource, PdfiumPage, is_layer_scan
+from extractor.readers.pdfium_page import PageSource, PdfiumPage, has_objects, is_layer_scan
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 3, "join_tolerance": 3}
 MIN_CHARS_PER_PAGE = 15
@@ -173,7 +173,15 @@ def _scanned_pages(pdf, texts: list[str], ocr: str) -> list[int]:
     candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
     if not candidates:
         return []
-    return [i for i in candidates if any(True for _ in pdf[i].get_objects(max_depth=1))]
+    return [i for i in candidates if _draws_something(pdf, i)]
+
+
+def _draws_something(pdf, index: int) -> bool:
+    page = pdf[index]
+    try:
+        return has_objects(page)
+    finally:
+        page.close()
 
 
 def read_pdf(path: str, data: bytes, ocr: str = "auto", progress=None, engine: str = "pdfium") -> Document:
@@ -212,7 +220,7 @@ def _read(path: str, pages: PageSource, ocr: str, progress) -> Document:
                 scanned = []
     if all_scanned and not scanned:
         raise ReadError("no text layer and nothing drawn on the pages: nothing to read", "empty")
-    ocr_blocks = _ocr_pages(path, pages.pdf, scanned, progress) if scanned else {}
+    ocr_blocks = _ocr_pages(path, pages.rendering(), scanned, progress) if scanned else {}
     fmt = "image-pdf" if len(scanned) * 2 >= len(texts) else "pdf"
     doc = Document(path=path, format=fmt, pages=len(texts), notes=notes)
     if scanned and fmt == "pdf":
@@ -249,7 +257,7 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
     try:
         page = pages.page(index)
         layer = page.layer_scan if isinstance(page, PdfiumPage) else _is_layer_scan(pages.pdf, index)
-        rules = _layer_scan_rules(pages.pdf, index, notes) if layer else None
+        rules = _layer_scan_rules(pages, index, notes) if layer else None
         return [b for _, b in _page_blocks(page, page_no, rules)]
     except ReadError:
         raise
@@ -272,7 +280,7 @@ def _is_layer_scan(pdf, index: int) -> bool:
         page.close()
 
 
-def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
+def _layer_scan_rules(pages: PageSource, index: int, notes: list[str]) -> list[dict] | None:
     """The ruling lines of a scanned page with a text layer, found in its image (None without the
     OCR extra, which finds them: the page is then read by its text positions, and says so)."""
     from extractor.readers.ocr import INSTALL_HINT, ocr_available, scan_rules
@@ -280,7 +288,7 @@ def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
     if not ocr_available():
         notes.append(f"第 {index + 1} 页为带文字层的扫描页，其表格线只在图像中，需要 OCR 组件识别（{INSTALL_HINT}），已按文字位置读取")
         return None
-    page = pdf[index]
+    page = pages.rendering()[index]
     try:
         image, dpi = _scan_image(page)
         return scan_rules(image, dpi, page.get_height()) or None
@@ -289,7 +297,8 @@ def _layer_scan_rules(pdf, index: int, notes: list[str]) -> list[dict] | None:
 
 
 def _ocr_pages(path: str, pdf, indexes: list[int], progress) -> dict[int, list]:
-    """Blocks of the given pages read by OCR, each page rendered at its scan's own resolution."""
+    """Blocks of the given pages read by OCR, each page rendered at its scan's own resolution
+    (`pdf`: pypdfium2's document, which renders)."""
     from extractor.readers.ocr import ocr_page, progress_reporter
 
     report = progress_reporter(path, progress)

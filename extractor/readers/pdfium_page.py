@@ -88,9 +88,11 @@ def font_facts(data: bytes) -> FontFacts:
 
 @functools.lru_cache(maxsize=1)
 def _raw():
-    import pypdfium2.raw as pdfium_c
+    """pdfium's functions (`pdfium_raw`), loaded on first use: importing this module does not load
+    the library."""
+    from extractor.readers import pdfium_raw
 
-    return pdfium_c
+    return pdfium_raw
 
 
 @functools.cache
@@ -468,20 +470,42 @@ def is_layer_scan(page) -> bool:
     return layer_scan(list(_objects(page.raw)), width, height)
 
 
+def has_objects(page) -> bool:
+    """Whether a pdfium page has anything on it (an image, a path, text)."""
+    return _raw().FPDFPage_CountObjects(page.raw) > 0
+
+
 KEEP_PAGES = 80  # pages whose pdfium handles the cheap pass keeps open for the table pass
 
 
+def _load_error(exc: Exception) -> ReadError:
+    """The reader's error for a PDF pdfium could not load (`exc`: pdfium_raw's or pypdfium2's
+    PdfiumError, which say the same)."""
+    message = str(exc).lower()
+    if "password" in message or "security" in message:
+        return ReadError("encrypted PDF (password protected): cannot read it", "encrypted")
+    return ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt")
+
+
+def open_text_document(data: bytes):
+    """The `pdfium_raw` document of a PDF's bytes, for reading its text and objects; ReadError for
+    encrypted or corrupt files."""
+    c = _raw()
+    try:
+        return c.Document(data)
+    except c.PdfiumError as exc:
+        raise _load_error(exc) from None
+
+
 def open_document(source: bytes | str | os.PathLike):
-    """The pdfium document of a PDF's bytes or path; ReadError for encrypted or corrupt files."""
+    """The pypdfium2 document of a PDF's bytes or path, for rendering its pages (page images, OCR of
+    scans); ReadError for encrypted or corrupt files."""
     import pypdfium2 as pdfium
 
     try:
         return pdfium.PdfDocument(source if isinstance(source, bytes) else os.fspath(source))
     except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message or "security" in message:
-            raise ReadError("encrypted PDF (password protected): cannot read it", "encrypted") from None
-        raise ReadError(f"corrupt or unreadable PDF ({exc})", "corrupt") from None
+        raise _load_error(exc) from None
 
 
 class PageSource:
@@ -493,7 +517,8 @@ class PageSource:
 
     def __init__(self, data: bytes, engine: str = "pdfium"):
         self.data = data
-        self.pdf = open_document(data)
+        self.pdf = open_text_document(data)
+        self._rendering = None  # pypdfium2's document of the same bytes, opened when a page is rendered
         self.engine = engine
         self.fallbacks: dict[int, str] = {}  # page index -> why pdfplumber read it
         self._kept: dict[int, tuple] = {}  # page index -> (page, textpage) from the cheap pass
@@ -546,6 +571,13 @@ class PageSource:
             textpage.close()
             page.close()
 
+    def rendering(self):
+        """pypdfium2's document of the file, for rendering pages (scans for OCR, a text-layer scan's
+        image): pypdfium2 is imported only when a page is rendered."""
+        if self._rendering is None:
+            self._rendering = open_document(self.data)
+        return self._rendering
+
     def plumber_page(self, index: int):
         if self._plumber is None:
             import io
@@ -561,5 +593,7 @@ class PageSource:
             page.close()
         self._kept.clear()
         self.pdf.close()
+        if self._rendering is not None:
+            self._rendering.close()
         if self._plumber is not None:
             self._plumber.close()
