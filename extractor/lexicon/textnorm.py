@@ -38,12 +38,13 @@ def _changing_starts() -> frozenset[str] | None:
     these characters contains no entry that changes, so it comes out as it went in."""
     converter = _t2s()
     try:
-        converter._init_dict()  # the dictionaries convert() would load on its first call
-        return frozenset(
+        converter._init_dict()  # the dictionaries convert() uses (loaded once: opencc caches them)
+        starts = frozenset(
             key[0] for group in converter._dict_chain_data for _longest, _shortest, entries in group for key, value in entries.items() if key and value != key
         )
     except (AttributeError, TypeError, ValueError):  # another opencc build: no shortcut
         return None
+    return starts or None  # no entries found is not "nothing changes": convert everything then
 
 
 @functools.lru_cache(maxsize=65536)
