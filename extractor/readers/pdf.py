@@ -173,13 +173,14 @@ def _scanned_pages(pdf, texts: list[str], ocr: str) -> list[int]:
     candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
     if not candidates:
         return []
-    return [i for i in candidates if _draws_something(pdf, i)]
+    return [i for i in candidates if _page_is(has_objects, pdf, i)]
 
 
-def _draws_something(pdf, index: int) -> bool:
+def _page_is(test, pdf, index: int) -> bool:
+    """`test` of page `index`, loaded for it alone and closed again."""
     page = pdf[index]
     try:
-        return has_objects(page)
+        return test(page)
     finally:
         page.close()
 
@@ -256,7 +257,7 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
     rules: list[dict] | None = None
     try:
         page = pages.page(index)
-        layer = page.layer_scan if isinstance(page, PdfiumPage) else _is_layer_scan(pages.pdf, index)
+        layer = page.layer_scan if isinstance(page, PdfiumPage) else _page_is(is_layer_scan, pages.pdf, index)
         rules = _layer_scan_rules(pages, index, notes) if layer else None
         return [b for _, b in _page_blocks(page, page_no, rules)]
     except ReadError:
@@ -270,14 +271,6 @@ def _table_page_blocks(pages: PageSource, index: int, text: str, notes: list[str
                 first = exc
         notes.append(f"第 {page_no} 页的表格未能读取（{first.__class__.__name__}）")
         return _plain_lines(text, page_no)
-
-
-def _is_layer_scan(pdf, index: int) -> bool:
-    page = pdf[index]
-    try:
-        return is_layer_scan(page)
-    finally:
-        page.close()
 
 
 def _layer_scan_rules(pages: PageSource, index: int, notes: list[str]) -> list[dict] | None:
@@ -299,7 +292,8 @@ def _layer_scan_rules(pages: PageSource, index: int, notes: list[str]) -> list[d
 def _ocr_pages(path: str, pdf, indexes: list[int], progress) -> dict[int, list]:
     """Blocks of the given pages read by OCR, each page rendered at its scan's own resolution
     (`pdf`: pypdfium2's document, which renders)."""
-    from extractor.readers.ocr import ocr_page, progress_reporter
+    from extractor.readers import progress_reporter
+    from extractor.readers.ocr import ocr_page
 
     report = progress_reporter(path, progress)
     out: dict[int, list] = {}
