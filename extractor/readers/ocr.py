@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -554,7 +555,7 @@ def _settle_cell(plan: _CellRead, readings: list[Reading], clean, image, dpi: fl
         cell.boxes = _read_crop(clean, cell, dpi)  # several lines, or boxes across cells: detect in the cell alone
     if not has_ink and not cell.boxes:
         return
-    text = regex.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
+    text = re.sub(r"\s+", "", "".join(b.text for b in cell.boxes))
     doubtful = min((b.score for b in cell.boxes), default=0.0) < SURE
     han = len(regex.findall(r"\p{Han}", text.replace("一", "").replace("无", "")))
     if len(text) > 10 or han > 1 or (han == 1 and not doubtful):
@@ -761,14 +762,14 @@ def _line_text(line: list[TextBox]) -> str:
 # confusions of a recogniser reading a lone number or blank marker in a table cell
 _VALUE_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "〇": "0", "D": "0", "l": "1", "I": "1", "|": "1", "丨": "1", "i": "1", "，": ",", "。": "."})
 _BLANK_LOOKALIKES = {"一", "—", "-", "_", "一一", "——", "--", "ー", "－", "~", "～"}
-_GROUPED = regex.compile(r"^([+\-−]?\d{1,3})(?:[.,]\d{3})+$")
+_GROUPED = re.compile(r"^([+\-−]?\d{1,3})(?:[.,]\d{3})+$")
 
 
 def repair_value(text: str) -> tuple[str, float]:
     """A short cell text that is almost a number, made one, with a confidence factor for the repair.
 
     Only used on text that is not a value as read: labels are left alone."""
-    flat = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     if not flat or len(flat) > 14 or is_value_like(text):
         if _GROUPED.match(flat) and "." in flat:  # '1.234' read for '1,234' in a count cell
             return flat.replace(".", ","), 0.7
@@ -776,7 +777,7 @@ def repair_value(text: str) -> tuple[str, float]:
     if flat in _BLANK_LOOKALIKES:
         return "—", 1.0
     mapped = flat.translate(_VALUE_CONFUSIONS)
-    if regex.fullmatch(r"[+\-−]?[\d,.]+(?:万元|元|件)?", mapped) and is_value_like(mapped):
+    if re.fullmatch(r"[+\-−]?[\d,.]+(?:万元|元|件)?", mapped) and is_value_like(mapped):
         return mapped, 0.75
     return text, 1.0
 

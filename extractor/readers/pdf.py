@@ -9,6 +9,7 @@ paragraphs. Page-number lines ('- 3 -', '第3页') are dropped.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import regex
@@ -27,7 +28,7 @@ MAX_LINES_BETWEEN_ROWS = 8  # wrapped labels between two rows of numbers of one 
 
 
 def _needs_tables(text: str) -> bool:
-    flat = regex.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
     return any(word in flat for word in table_page_vocabulary())
 
 
@@ -158,7 +159,7 @@ COMMON_WORDS = ("信息", "公开", "政府", "工作", "申请", "情况", "的
 def garbled(text: str) -> bool:
     """A text layer that does not decode to Chinese (fonts without a usable ToUnicode map give Latin
     junk, '(cid:123)' or the wrong characters): a full page without a single common word."""
-    flat = regex.sub(r"\s", "", text)
+    flat = re.sub(r"\s", "", text)
     if len(flat) < 80 or any(word in flat for word in COMMON_WORDS):
         return False
     return sum(ch.isdigit() for ch in flat) < len(flat) / 2  # a page of table numbers is not junk
@@ -170,7 +171,7 @@ def _scanned_pages(pdf, texts: list[str], ocr: str) -> list[int]:
     on it is just blank."""
     if ocr == "always":
         return list(range(len(texts)))
-    candidates = [i for i, t in enumerate(texts) if len(regex.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
+    candidates = [i for i, t in enumerate(texts) if len(re.sub(r"\s", "", t)) < MIN_CHARS_PER_PAGE or garbled(t)]
     if not candidates:
         return []
     return [i for i in candidates if _page_is(has_objects, pdf, i)]
@@ -202,7 +203,7 @@ def _read(path: str, pages: PageSource, ocr: str, progress) -> Document:
     texts = pages.texts()
     if not texts:
         raise ReadError("the PDF has no pages", "empty")
-    all_scanned = sum(len(regex.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts)
+    all_scanned = sum(len(re.sub(r"\s", "", t)) for t in texts) < MIN_CHARS_PER_PAGE * len(texts)
     scanned: list[int] = []
     notes: list[str] = []
     if ocr == "never":

@@ -30,19 +30,18 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import regex
 
 from extractor.document import ReadError
 from extractor.readers import pdf_layout
 
-_OBJ = regex.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)endobj", regex.DOTALL)
-_FONT_NAME = regex.compile(rb"/FontName\s*/([^\s/<>\[\]()]+)")
-_DESCENT = regex.compile(rb"/Descent\s*(-?\d*\.?\d+)")
-_VERTICAL_CMAP = regex.compile(rb"/Encoding\s*/[A-Za-z0-9-]+-V\b")
-_SUBSET = regex.compile(r"^[A-Z]{6}\+")
+_OBJ = re.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)endobj", re.DOTALL)
+_FONT_NAME = re.compile(rb"/FontName\s*/([^\s/<>\[\]()]+)")
+_DESCENT = re.compile(rb"/Descent\s*(-?\d*\.?\d+)")
+_VERTICAL_CMAP = re.compile(rb"/Encoding\s*/[A-Za-z0-9-]+-V\b")
+_SUBSET = re.compile(r"^[A-Z]{6}\+")
 
 
 class Unsupported(Exception):
@@ -63,7 +62,7 @@ def _without_subset(name: str) -> str:
 
 def _name(raw: bytes) -> str:
     """A PDF name as pdfium returns it: #xx escapes decoded, bytes kept as latin-1."""
-    return regex.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).decode("latin-1")
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw).decode("latin-1")
 
 
 def font_facts(data: bytes) -> FontFacts:
